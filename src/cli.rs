@@ -1,0 +1,339 @@
+//! Command-line definitions and the small commands; the daemon's stages
+//! live in `daemon/`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{self, Config};
+use crate::store::Store;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "foid",
+    version,
+    about = "The FOI mailroom daemon: reads the FOI mailbox, opens cases, keeps the statutory clock, sends approved replies",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// The configuration file.
+    #[arg(long, global = true, env = "FOID_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Log filter, e.g. `info`, `debug`, `foid=debug` (or set RUST_LOG).
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub log: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon: ingest mail, process it, send the outbox, until SIGTERM.
+    Run(RunArgs),
+    /// Try foid on a throwaway workspace with seeded requests; needs no mail server.
+    Demo(DemoArgs),
+    /// Apply database migrations (also done automatically at start).
+    Migrate,
+    /// Validate the configuration; with --connect, also log in to IMAP, SMTP and the database.
+    CheckConfig(CheckConfigArgs),
+    /// The statutory due date for a request received on a date (needs no configuration).
+    Deadline(DeadlineArgs),
+    /// List bank holidays, or import a gov.uk bank-holidays.json.
+    Holidays(HolidaysArgs),
+    /// Show what foid makes of one message: kind, requester, questions.
+    Parse(ParseArgs),
+    /// Load past mail (.eml files, directories of them, mbox files) through the same processing.
+    Import(ImportArgs),
+    /// List cases.
+    Cases(CasesArgs),
+    /// Show one case with its questions, flags and history.
+    Show(ShowArgs),
+    /// Counts and timeliness.
+    Stats(StatsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Ingest and process what is waiting, send the outbox, then exit.
+    #[arg(long)]
+    pub once: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to create the workspace (default: a new temporary directory).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckConfigArgs {
+    /// Also connect to IMAP, SMTP and the database and report each.
+    #[arg(long)]
+    pub connect: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeadlineArgs {
+    /// foi, eir, eir-extended, pit, review, review-extended, sar, sar-extended or foisa.
+    #[arg(long)]
+    pub regime: String,
+    /// The date of receipt (YYYY-MM-DD) or the arrival time (RFC 3339), which is
+    /// converted to the council's time zone first.
+    #[arg(long, value_name = "DATE_OR_TIMESTAMP")]
+    pub received: String,
+    /// The council's gov.uk division (for SAR roll-forward): england-and-wales,
+    /// scotland or northern-ireland.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// The time zone for timestamps (default: the configuration's, else Europe/London).
+    #[arg(long)]
+    pub timezone: Option<String>,
+    /// List the counted and skipped days.
+    #[arg(long)]
+    pub explain: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HolidaysArgs {
+    #[command(subcommand)]
+    pub action: Option<HolidaysAction>,
+    /// The year to list (default: this year).
+    #[arg(long)]
+    pub year: Option<i16>,
+    /// Only this division.
+    #[arg(long)]
+    pub region: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HolidaysAction {
+    /// Check a gov.uk bank-holidays.json, keep it in the database (read at
+    /// every start) and show what it changes.
+    Import { file: PathBuf },
+}
+
+#[derive(Debug, Args)]
+pub struct ParseArgs {
+    pub file: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// .eml files, directories of them, or mbox files.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Send acknowledgements and case emails for the imported mail (default: keep them held).
+    #[arg(long)]
+    pub send: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CasesArgs {
+    #[arg(long)]
+    pub json: bool,
+    /// Include closed cases.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The case reference, e.g. FOI-2026-00123.
+    pub reference: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn init_logging(cli: &Cli) {
+    use tracing_subscriber::EnvFilter;
+    let filter = cli
+        .log
+        .as_deref()
+        .map(EnvFilter::new)
+        .or_else(|| EnvFilter::try_from_default_env().ok())
+        .unwrap_or_else(|| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+/// Loads the configuration named on the command line, or `foid.toml`.
+pub fn load_config(cli_path: Option<&Path>) -> Result<Config> {
+    let path = cli_path
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(config::DEFAULT_CONFIG_PATH));
+    if cli_path.is_none() && !path.exists() {
+        bail!(
+            "no configuration: {} does not exist. Pass --config FILE (or set FOID_CONFIG); \
+             config/foid.example.toml documents every key. For a first look without one, run `foid demo`.",
+            path.display()
+        );
+    }
+    Ok(Config::load(&path)?)
+}
+
+/// Opens the database and brings its schema up to date.
+pub async fn open_store(config: &Config) -> Result<Store> {
+    let store = Store::open(&config.database.url).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let config_path = cli.config.as_deref();
+    match &cli.command {
+        Command::Run(args) => {
+            let config = load_config(config_path)?;
+            crate::daemon::run(config, args.once).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo(args) => {
+            crate::daemon::demo::run(args.dir.clone()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            let config = load_config(config_path)?;
+            let store = Store::open(&config.database.url).await?;
+            let applied = store.migrate().await?;
+            println!(
+                "database {} is up to date ({applied} migration(s) applied now)",
+                config::redact_url(&config.database.url)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CheckConfig(args) => check_config(config_path, args.connect).await,
+        Command::Deadline(args) => crate::commands::deadline(config_path, args),
+        Command::Holidays(args) => crate::commands::holidays(config_path, args).await,
+        Command::Parse(args) => crate::commands::parse(config_path, args),
+        Command::Import(args) => {
+            let config = load_config(config_path)?;
+            let store = open_store(&config).await?;
+            crate::daemon::import::run(&config, &store, &args.paths, args.send).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Cases(args) => {
+            let config = load_config(config_path)?;
+            let store = open_store(&config).await?;
+            crate::commands::cases(&store, args).await
+        }
+        Command::Show(args) => {
+            let config = load_config(config_path)?;
+            let store = open_store(&config).await?;
+            crate::commands::show(&store, args).await
+        }
+        Command::Stats(args) => {
+            let config = load_config(config_path)?;
+            let store = open_store(&config).await?;
+            crate::commands::stats(&config, &store, args).await
+        }
+    }
+}
+
+async fn check_config(path: Option<&Path>, connect: bool) -> Result<ExitCode> {
+    let config = match load_config(path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("foid: {e:#}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    println!("configuration OK");
+    if !connect {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut failed = false;
+    let mut report = |what: &str, result: Result<String>| match result {
+        Ok(detail) => println!("{what}: OK ({detail})"),
+        Err(e) => {
+            failed = true;
+            println!("{what}: FAILED: {e:#}");
+        }
+    };
+    let db = async {
+        let store = Store::open(&config.database.url).await?;
+        store.migrate().await?;
+        let cases = store.case_count().await?;
+        store.close().await;
+        Ok(format!(
+            "{}, {cases} case(s)",
+            config::redact_url(&config.database.url)
+        ))
+    }
+    .await;
+    report("database", db);
+    if let Some(imap) = &config.imap {
+        let result = async {
+            let mut conn = crate::mail::imap::ImapConnection::connect(imap).await?;
+            let mailbox = conn
+                .session
+                .examine(&imap.mailbox)
+                .await
+                .with_context(|| format!("cannot open mailbox {}", imap.mailbox))?;
+            let detail = format!(
+                "{}:{} as {}, {} has {} message(s), IDLE {}, MOVE {}",
+                imap.connection.host,
+                imap.connection.port_or(993, 143),
+                imap.connection.username.as_deref().unwrap_or("-"),
+                imap.mailbox,
+                mailbox.exists,
+                yes_no(conn.features.idle),
+                yes_no(conn.features.r#move),
+            );
+            conn.logout().await;
+            Ok(detail)
+        }
+        .await;
+        report("imap", result);
+    }
+    if let Some(maildir) = &config.source.maildir {
+        let result = if maildir.join("new").is_dir() {
+            Ok(maildir.display().to_string())
+        } else {
+            Err(anyhow::anyhow!(
+                "{} is not a Maildir (no new/ folder)",
+                maildir.display()
+            ))
+        };
+        report("maildir", result);
+    }
+    if let Some(smtp) = &config.smtp {
+        let result = async {
+            crate::mail::smtp::SmtpSender::new(smtp, &config.council.domain)?
+                .check()
+                .await?;
+            Ok(format!("{}:{}", smtp.host, smtp.port_or(465, 587)))
+        }
+        .await;
+        report("smtp", result);
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}

@@ -1,0 +1,859 @@
+//! The one TOML configuration file: reading, defaults and validation.
+//!
+//! Every error names the key (`[imap] port`) and what is wrong with it, so an
+//! IT officer can fix the file without reading code.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::core::calendar::Region;
+
+/// Default path of the configuration file when neither `--config` nor
+/// `FOID_CONFIG` is given.
+pub const DEFAULT_CONFIG_PATH: &str = "foid.toml";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub council: Council,
+    #[serde(default)]
+    pub database: Database,
+    #[serde(default)]
+    pub source: Source,
+    pub imap: Option<Imap>,
+    /// `[smtp]`: the connection keys only.
+    pub smtp: Option<Connection>,
+    #[serde(default)]
+    pub officers: Officers,
+    #[serde(default)]
+    pub holidays: Holidays,
+    #[serde(default)]
+    pub intake: Intake,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Council {
+    pub name: String,
+    /// The FOI mailbox address: the From of everything foid sends.
+    pub address: String,
+    /// The council's mail domain; our Message-IDs end in it.
+    pub domain: String,
+    #[serde(default = "default_region")]
+    pub region: String,
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    /// `{prefix}` (FOI, EIR, SAR, IR), `{year}` and `{seq}` (zero-padded to
+    /// five digits) are substituted.
+    #[serde(default = "default_reference_format")]
+    pub reference_format: String,
+}
+
+fn default_region() -> String {
+    "england-and-wales".into()
+}
+fn default_timezone() -> String {
+    "Europe/London".into()
+}
+fn default_reference_format() -> String {
+    "{prefix}-{year}-{seq}".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    #[serde(default = "default_database_url")]
+    pub url: String,
+}
+
+impl Default for Database {
+    fn default() -> Self {
+        Database {
+            url: default_database_url(),
+        }
+    }
+}
+
+fn default_database_url() -> String {
+    "sqlite://foid.db".into()
+}
+
+/// Where mail comes from when it is not an IMAP server: a Maildir that the
+/// local MTA delivers into.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    pub maildir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tls {
+    /// TLS from the first byte (IMAPS 993, SMTPS 465).
+    Implicit,
+    /// Plain connection upgraded with STARTTLS (IMAP 143, submission 587).
+    Starttls,
+    /// No TLS at all: only accepted for a loopback host.
+    None,
+}
+
+impl fmt::Display for Tls {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Tls::Implicit => "implicit",
+            Tls::Starttls => "starttls",
+            Tls::None => "none",
+        })
+    }
+}
+
+/// Connection keys shared by `[imap]` and `[smtp]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Connection {
+    pub host: String,
+    pub port: Option<u16>,
+    #[serde(default = "default_tls")]
+    pub tls: Tls,
+    pub ca_file: Option<PathBuf>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub password_env: Option<String>,
+    pub password_file: Option<PathBuf>,
+    #[serde(default = "default_timeout_seconds")]
+    pub timeout_seconds: u64,
+}
+
+fn default_tls() -> Tls {
+    Tls::Implicit
+}
+fn default_timeout_seconds() -> u64 {
+    60
+}
+
+/// `[imap]`: the connection keys and the folders. Read through
+/// [`ImapFile`] rather than `#[serde(flatten)]`, which would lose the key
+/// name from type errors.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(from = "ImapFile")]
+pub struct Imap {
+    pub connection: Connection,
+    pub mailbox: String,
+    pub processed_folder: String,
+    pub quarantine_folder: String,
+    pub sent_folder: String,
+    /// Largest UID window fetched at once.
+    pub fetch_window: u32,
+    /// IDLE is re-issued after this many minutes (servers drop it at 30).
+    pub idle_minutes: u64,
+    /// Poll interval when the server has no IDLE.
+    pub poll_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImapFile {
+    host: String,
+    port: Option<u16>,
+    #[serde(default = "default_tls")]
+    tls: Tls,
+    ca_file: Option<PathBuf>,
+    username: Option<String>,
+    password: Option<String>,
+    password_env: Option<String>,
+    password_file: Option<PathBuf>,
+    #[serde(default = "default_timeout_seconds")]
+    timeout_seconds: u64,
+    #[serde(default = "default_mailbox")]
+    mailbox: String,
+    #[serde(default = "default_processed_folder")]
+    processed_folder: String,
+    #[serde(default = "default_quarantine_folder")]
+    quarantine_folder: String,
+    #[serde(default = "default_sent_folder")]
+    sent_folder: String,
+    #[serde(default = "default_fetch_window")]
+    fetch_window: u32,
+    #[serde(default = "default_idle_minutes")]
+    idle_minutes: u64,
+    #[serde(default = "default_poll_seconds")]
+    poll_seconds: u64,
+}
+
+impl From<ImapFile> for Imap {
+    fn from(f: ImapFile) -> Imap {
+        Imap {
+            connection: Connection {
+                host: f.host,
+                port: f.port,
+                tls: f.tls,
+                ca_file: f.ca_file,
+                username: f.username,
+                password: f.password,
+                password_env: f.password_env,
+                password_file: f.password_file,
+                timeout_seconds: f.timeout_seconds,
+            },
+            mailbox: f.mailbox,
+            processed_folder: f.processed_folder,
+            quarantine_folder: f.quarantine_folder,
+            sent_folder: f.sent_folder,
+            fetch_window: f.fetch_window,
+            idle_minutes: f.idle_minutes,
+            poll_seconds: f.poll_seconds,
+        }
+    }
+}
+
+fn default_mailbox() -> String {
+    "INBOX".into()
+}
+fn default_processed_folder() -> String {
+    "FOI/Processed".into()
+}
+fn default_quarantine_folder() -> String {
+    "FOI/Quarantine".into()
+}
+fn default_sent_folder() -> String {
+    "Sent".into()
+}
+fn default_fetch_window() -> u32 {
+    500
+}
+fn default_idle_minutes() -> u64 {
+    20
+}
+fn default_poll_seconds() -> u64 {
+    60
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Officers {
+    /// Receive case emails and may send commands.
+    #[serde(default)]
+    pub team: Vec<String>,
+    /// May approve drafts; the team when empty.
+    #[serde(default)]
+    pub approvers: Vec<String>,
+    /// Receives escalations of overdue cases.
+    pub manager: Option<String>,
+}
+
+impl Officers {
+    pub fn approvers(&self) -> &[String] {
+        if self.approvers.is_empty() {
+            &self.team
+        } else {
+            &self.approvers
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Holidays {
+    /// Days proclaimed at short notice, before the shipped data knows them.
+    #[serde(default)]
+    pub add: Vec<HolidayChange>,
+    /// Days the shipped data has that are no longer bank holidays.
+    #[serde(default)]
+    pub remove: Vec<HolidayChange>,
+    /// A gov.uk `bank-holidays.json` file read at start.
+    pub govuk_json: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HolidayChange {
+    pub date: String,
+    pub region: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Intake {
+    /// Messages larger than this are quarantined without being downloaded.
+    #[serde(default = "default_max_message_bytes")]
+    pub max_message_bytes: u64,
+}
+
+impl Default for Intake {
+    fn default() -> Self {
+        Intake {
+            max_message_bytes: default_max_message_bytes(),
+        }
+    }
+}
+
+fn default_max_message_bytes() -> u64 {
+    25 * 1024 * 1024
+}
+
+/// One thing wrong with the configuration, named by its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub key: String,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.key, self.problem)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("configuration file {path} is not valid: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("configuration file {path} has {} problem(s):\n{}", problems.len(), problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    Invalid {
+        path: PathBuf,
+        problems: Vec<ConfigProblem>,
+    },
+}
+
+impl Config {
+    /// Reads and validates the file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses and validates configuration text; `path` is only for messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: path.to_path_buf(),
+            message: describe_toml_error(&e),
+        })?;
+        let problems = config.problems();
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                problems,
+            })
+        }
+    }
+
+    /// The embedded defaults used by `foid demo` and commands run without a
+    /// configuration file.
+    pub fn embedded(database_url: &str, maildir: Option<PathBuf>) -> Config {
+        Config {
+            council: Council {
+                name: "Example Borough Council".into(),
+                address: "foi@council.example".into(),
+                domain: "council.example".into(),
+                region: default_region(),
+                timezone: default_timezone(),
+                reference_format: default_reference_format(),
+            },
+            database: Database {
+                url: database_url.into(),
+            },
+            source: Source { maildir },
+            imap: None,
+            smtp: None,
+            officers: Officers {
+                team: vec!["officer@council.example".into()],
+                approvers: vec![],
+                manager: Some("manager@council.example".into()),
+            },
+            holidays: Holidays::default(),
+            intake: Intake::default(),
+        }
+    }
+
+    pub fn region(&self) -> Region {
+        // Validated in `problems`, so the fallback is never taken for a loaded file.
+        self.council
+            .region
+            .parse()
+            .unwrap_or(Region::EnglandAndWales)
+    }
+
+    pub fn timezone(&self) -> jiff::tz::TimeZone {
+        jiff::tz::TimeZone::get(&self.council.timezone).unwrap_or(jiff::tz::TimeZone::UTC)
+    }
+
+    /// Every problem found, so that one run shows them all.
+    pub fn problems(&self) -> Vec<ConfigProblem> {
+        let mut out = Vec::new();
+        let mut bad = |key: &str, problem: String| {
+            out.push(ConfigProblem {
+                key: key.to_string(),
+                problem,
+            })
+        };
+
+        if self.council.name.trim().is_empty() {
+            bad("[council] name", "must not be empty".into());
+        }
+        if !is_email_address(&self.council.address) {
+            bad(
+                "[council] address",
+                format!(
+                    "{:?} is not an email address (expected e.g. foi@council.gov.uk)",
+                    self.council.address
+                ),
+            );
+        }
+        if !is_domain(&self.council.domain) {
+            bad(
+                "[council] domain",
+                format!(
+                    "{:?} is not a domain name (expected e.g. council.gov.uk)",
+                    self.council.domain
+                ),
+            );
+        }
+        if let Err(e) = self.council.region.parse::<Region>() {
+            bad("[council] region", e.to_string());
+        }
+        if jiff::tz::TimeZone::get(&self.council.timezone).is_err() {
+            bad(
+                "[council] timezone",
+                format!(
+                    "{:?} is not a known IANA time zone (expected e.g. Europe/London)",
+                    self.council.timezone
+                ),
+            );
+        }
+        if !self.council.reference_format.contains("{seq}") {
+            bad(
+                "[council] reference_format",
+                "must contain {seq}, or two cases could share a reference".into(),
+            );
+        }
+        if !(self.database.url.starts_with("sqlite:")
+            || self.database.url.starts_with("postgres://")
+            || self.database.url.starts_with("postgresql://"))
+        {
+            bad(
+                "[database] url",
+                format!(
+                    "{:?} must start with sqlite:// or postgres://",
+                    redact_url(&self.database.url)
+                ),
+            );
+        }
+        if self.imap.is_none() && self.source.maildir.is_none() {
+            bad(
+                "[imap]",
+                "missing: configure the FOI mailbox as [imap], or a local [source] maildir".into(),
+            );
+        }
+        if self.imap.is_some() && self.source.maildir.is_some() {
+            bad(
+                "[source] maildir",
+                "cannot be used together with [imap]: choose one source of mail".into(),
+            );
+        }
+        if let Some(imap) = &self.imap {
+            connection_problems("imap", &imap.connection, &mut bad);
+            for (key, value) in [
+                ("mailbox", &imap.mailbox),
+                ("processed_folder", &imap.processed_folder),
+                ("quarantine_folder", &imap.quarantine_folder),
+                ("sent_folder", &imap.sent_folder),
+            ] {
+                if value.trim().is_empty() {
+                    bad(&format!("[imap] {key}"), "must not be empty".into());
+                }
+            }
+            if imap.processed_folder == imap.mailbox {
+                bad(
+                    "[imap] processed_folder",
+                    "must differ from [imap] mailbox, or processed mail would be read again".into(),
+                );
+            }
+            if imap.fetch_window == 0 || imap.fetch_window > 10_000 {
+                bad("[imap] fetch_window", "must be between 1 and 10000".into());
+            }
+            if imap.idle_minutes == 0 || imap.idle_minutes >= 29 {
+                bad(
+                    "[imap] idle_minutes",
+                    "must be between 1 and 28: servers drop IDLE after 29 minutes".into(),
+                );
+            }
+        }
+        if let Some(smtp) = &self.smtp {
+            connection_problems("smtp", smtp, &mut bad);
+        }
+        for (i, address) in self.officers.team.iter().enumerate() {
+            if !is_email_address(address) {
+                bad(
+                    &format!("[officers] team[{i}]"),
+                    format!("{address:?} is not an email address"),
+                );
+            }
+        }
+        for (i, address) in self.officers.approvers.iter().enumerate() {
+            if !is_email_address(address) {
+                bad(
+                    &format!("[officers] approvers[{i}]"),
+                    format!("{address:?} is not an email address"),
+                );
+            }
+        }
+        if let Some(manager) = &self.officers.manager {
+            if !is_email_address(manager) {
+                bad(
+                    "[officers] manager",
+                    format!("{manager:?} is not an email address"),
+                );
+            }
+        }
+        for (list, changes) in [
+            ("add", &self.holidays.add),
+            ("remove", &self.holidays.remove),
+        ] {
+            for (i, change) in changes.iter().enumerate() {
+                let key = format!("[holidays] {list}[{i}]");
+                if change.date.parse::<jiff::civil::Date>().is_err() {
+                    bad(
+                        &format!("{key}.date"),
+                        format!("{:?} is not a date (expected YYYY-MM-DD)", change.date),
+                    );
+                }
+                if let Err(e) = change.region.parse::<Region>() {
+                    bad(&format!("{key}.region"), e.to_string());
+                }
+            }
+        }
+        if self.intake.max_message_bytes < 64 * 1024 {
+            bad(
+                "[intake] max_message_bytes",
+                "must be at least 65536: real requests with attachments are larger".into(),
+            );
+        }
+        out
+    }
+}
+
+fn connection_problems(section: &str, c: &Connection, bad: &mut impl FnMut(&str, String)) {
+    if c.host.trim().is_empty() {
+        bad(&format!("[{section}] host"), "must not be empty".into());
+    }
+    if c.port == Some(0) {
+        bad(
+            &format!("[{section}] port"),
+            "must be between 1 and 65535".into(),
+        );
+    }
+    if c.tls == Tls::None && !is_loopback_host(&c.host) {
+        bad(
+            &format!("[{section}] tls"),
+            format!(
+                "\"none\" sends the password in clear and is only allowed for a loopback host, not {:?}; use \"implicit\" or \"starttls\"",
+                c.host
+            ),
+        );
+    }
+    let sources = [
+        c.password.is_some(),
+        c.password_env.is_some(),
+        c.password_file.is_some(),
+    ]
+    .iter()
+    .filter(|s| **s)
+    .count();
+    if sources > 1 {
+        bad(
+            &format!("[{section}] password"),
+            "give only one of password, password_env and password_file".into(),
+        );
+    }
+    if c.username.is_some() && sources == 0 {
+        bad(
+            &format!("[{section}] password"),
+            "username is set but no password, password_env or password_file".into(),
+        );
+    }
+    if let Some(var) = &c.password_env {
+        if std::env::var_os(var).is_none() {
+            bad(
+                &format!("[{section}] password_env"),
+                format!("environment variable {var} is not set"),
+            );
+        }
+    }
+    if let Some(file) = &c.password_file {
+        if !file.is_file() {
+            bad(
+                &format!("[{section}] password_file"),
+                format!("{} does not exist or is not a file", file.display()),
+            );
+        }
+    }
+    if let Some(file) = &c.ca_file {
+        if !file.is_file() {
+            bad(
+                &format!("[{section}] ca_file"),
+                format!("{} does not exist or is not a file", file.display()),
+            );
+        }
+    }
+    if c.timeout_seconds == 0 || c.timeout_seconds > 600 {
+        bad(
+            &format!("[{section}] timeout_seconds"),
+            "must be between 1 and 600".into(),
+        );
+    }
+}
+
+impl Connection {
+    /// The secret, read when needed so it never sits in the parsed config
+    /// longer than necessary and is never logged.
+    pub fn password(&self) -> anyhow::Result<Option<String>> {
+        use anyhow::Context;
+        if let Some(p) = &self.password {
+            return Ok(Some(p.clone()));
+        }
+        if let Some(var) = &self.password_env {
+            return std::env::var(var)
+                .map(Some)
+                .with_context(|| format!("password_env: environment variable {var} is not set"));
+        }
+        if let Some(file) = &self.password_file {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("password_file: cannot read {}", file.display()))?;
+            return Ok(Some(text.trim_end_matches(['\r', '\n']).to_string()));
+        }
+        Ok(None)
+    }
+
+    pub fn port_or(&self, implicit: u16, plain: u16) -> u16 {
+        self.port.unwrap_or(match self.tls {
+            Tls::Implicit => implicit,
+            Tls::Starttls | Tls::None => plain,
+        })
+    }
+}
+
+pub fn is_loopback_host(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn is_email_address(s: &str) -> bool {
+    match s.rsplit_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty() && !local.contains(char::is_whitespace) && is_domain(domain)
+        }
+        None => false,
+    }
+}
+
+fn is_domain(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+/// A database URL with its password replaced, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// The toml crate's message already names the key and line; keep it on one
+/// line-block and make unknown keys read naturally.
+fn describe_toml_error(e: &toml::de::Error) -> String {
+    e.to_string().trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("test.toml"))
+    }
+
+    const GOOD: &str = r#"
+[council]
+name = "Test Council"
+address = "foi@council.test"
+domain = "council.test"
+
+[imap]
+host = "imap.council.test"
+username = "foi@council.test"
+password = "x"
+
+[officers]
+team = ["officer1@council.test"]
+"#;
+
+    fn problems_of(text: &str) -> Vec<String> {
+        match parse(text) {
+            Err(ConfigError::Invalid { problems, .. }) => {
+                problems.iter().map(|p| p.to_string()).collect()
+            }
+            Err(e) => vec![e.to_string()],
+            Ok(_) => vec![],
+        }
+    }
+
+    #[test]
+    fn good_config_has_defaults() {
+        let c = parse(GOOD).expect("valid");
+        assert_eq!(c.council.timezone, "Europe/London");
+        assert_eq!(c.region(), Region::EnglandAndWales);
+        let imap = c.imap.expect("imap");
+        assert_eq!(imap.mailbox, "INBOX");
+        assert_eq!(imap.connection.tls, Tls::Implicit);
+        assert_eq!(imap.connection.port_or(993, 143), 993);
+        assert_eq!(c.database.url, "sqlite://foid.db");
+        assert_eq!(
+            c.officers.approvers(),
+            &["officer1@council.test".to_string()]
+        );
+    }
+
+    #[test]
+    fn plaintext_to_remote_host_is_refused() {
+        let p = problems_of(&GOOD.replace(
+            "host = \"imap.council.test\"",
+            "host = \"imap.council.test\"\ntls = \"none\"",
+        ));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].starts_with("[imap] tls:"), "{p:?}");
+        assert!(p[0].contains("loopback"));
+        let ok = problems_of(&GOOD.replace(
+            "host = \"imap.council.test\"",
+            "host = \"127.0.0.1\"\ntls = \"none\"",
+        ));
+        assert!(ok.is_empty(), "{ok:?}");
+    }
+
+    #[test]
+    fn bad_region_names_the_key_and_the_choices() {
+        let p = problems_of(&GOOD.replace(
+            "domain = \"council.test\"",
+            "domain = \"council.test\"\nregion = \"wales\"",
+        ));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].starts_with("[council] region:"), "{p:?}");
+        assert!(p[0].contains("england-and-wales"), "{p:?}");
+    }
+
+    #[test]
+    fn bad_timezone_and_address_are_both_reported() {
+        let p = problems_of(
+            &GOOD
+                .replace(
+                    "address = \"foi@council.test\"",
+                    "address = \"foi-at-council\"",
+                )
+                .replace(
+                    "domain = \"council.test\"",
+                    "domain = \"council.test\"\ntimezone = \"Europe/Londn\"",
+                ),
+        );
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p.iter().any(|m| m.starts_with("[council] address:")));
+        assert!(p.iter().any(|m| m.starts_with("[council] timezone:")));
+    }
+
+    #[test]
+    fn unknown_key_is_a_syntax_error_naming_it() {
+        let e = parse(&GOOD.replace("password = \"x\"", "password = \"x\"\npasword_env = \"Y\""))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("pasword_env"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_names_the_key() {
+        let e = parse(&GOOD.replace(
+            "host = \"imap.council.test\"",
+            "host = \"imap.council.test\"\nport = \"nine-nine-three\"",
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("port"), "{e}");
+    }
+
+    #[test]
+    fn two_password_sources_and_missing_env_are_refused() {
+        let p = problems_of(&GOOD.replace(
+            "password = \"x\"",
+            "password = \"x\"\npassword_env = \"FOID_TEST_SURELY_UNSET_VARIABLE\"",
+        ));
+        assert!(p.iter().any(|m| m.contains("only one of")), "{p:?}");
+        assert!(
+            p.iter()
+                .any(|m| m.contains("FOID_TEST_SURELY_UNSET_VARIABLE is not set")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn missing_source_is_reported() {
+        let text = GOOD.split("[imap]").next().expect("head").to_string();
+        let p = problems_of(&text);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].starts_with("[imap]:"), "{p:?}");
+    }
+
+    #[test]
+    fn bad_database_url_is_redacted() {
+        let p = problems_of(&format!(
+            "{GOOD}\n[database]\nurl = \"mysql://foi:hunter2@db/foid\"\n"
+        ));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].starts_with("[database] url:"));
+        assert!(!p[0].contains("hunter2"), "{p:?}");
+    }
+
+    #[test]
+    fn holiday_changes_are_checked() {
+        let p = problems_of(&format!(
+            "{GOOD}\n[[holidays.add]]\ndate = \"2026-13-01\"\nregion = \"scotland\"\n"
+        ));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].starts_with("[holidays] add[0].date:"), "{p:?}");
+    }
+
+    #[test]
+    fn example_config_is_valid() {
+        // The example names its secrets by environment variable.
+        std::env::set_var("FOID_IMAP_PASSWORD", "x");
+        std::env::set_var("FOID_SMTP_PASSWORD", "x");
+        let text = include_str!("../config/foid.example.toml");
+        let c = parse(text).expect("config/foid.example.toml must be valid");
+        assert!(c.imap.is_some());
+        assert!(c.smtp.is_some());
+    }
+}

@@ -1,0 +1,1374 @@
+//! Request text -> questions, with their multiple-choice options and
+//! sub-parts, plus the notes around them (greeting, preamble, cost-limit
+//! and format instructions, closing).
+//!
+//! Two modes:
+//! - **list**: the text has a list (numbered `1.` `1)` `Q1` `Question 1 -`,
+//!   else lettered `a)`, else roman `(i)`, else bullets). Items of the
+//!   outermost kind are the questions; other markers under them are parts
+//!   (or options, when the question asks for a choice); text before the
+//!   list and after it is notes.
+//! - **prose**: no list. Sentences that ask for something ("could you tell
+//!   me …", "please provide …", or end in `?`) are questions, split again
+//!   at "and also …"; the other sentences are notes.
+//!
+//! Question text is kept exactly as written (after its label) for quoting
+//! back. Panic-free on arbitrary input.
+
+#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use std::sync::LazyLock;
+
+/// The questions of a request and the notes around them.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Questions {
+    pub questions: Vec<Question>,
+    /// Greeting, preamble, instructions (format, cost limit), closing.
+    pub notes: Vec<String>,
+}
+
+/// One question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Question {
+    /// The requester's own number when they numbered consistently, else
+    /// the position (1-based).
+    pub number: u32,
+    /// The text as written, without its label.
+    pub text: String,
+    /// Multiple-choice options offered with the question.
+    pub options: Vec<String>,
+    /// Sub-parts: `a)`, `(i)`, `1.1`, bullets.
+    pub parts: Vec<Part>,
+}
+
+/// A sub-part of a question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Part {
+    /// The label without punctuation: `a`, `ii`, `1.2`; bullets keep their
+    /// bullet character.
+    pub label: String,
+    pub text: String,
+}
+
+#[allow(clippy::expect_used)] // constant patterns, checked by the unit tests
+fn re(pattern: &str) -> Regex {
+    Regex::new(pattern).expect("valid constant regex")
+}
+
+// ---------------------------------------------------------------------------
+// Line markers
+// ---------------------------------------------------------------------------
+
+static SUBNUM: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"^(?i:q(?:uestion)?\s*)?(\d{1,2})(?:\.(\d{1,2})\.?|\s?\(([a-zA-Z]|[ivxIVX]{1,4})\)|([a-z])[).:]?)(?:\s+(.*))?$",
+    )
+});
+static QNUM: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^(?i:q|question)\s*\.?\s*(\d{1,3})(?:\s*[.):\-–—])?(?:\s+(.*))?$"));
+static NUM: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^(?:\((\d{1,3})\)|(\d{1,3})(?:[.)]|\s*[:\-–—]))(?:\s+(.*))?$"));
+const ROMAN_ALT: &str = "i|ii|iii|iv|v|vi|vii|viii|ix|x|xi|xii|xiii|xiv|xv";
+static ROMAN: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(
+        r"^(?:\(((?i:{ROMAN_ALT}))\)|((?i:{ROMAN_ALT}))[).])(?:\s+(.*))?$"
+    ))
+});
+static LETTER: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^(?:\(([A-Za-z])\)|([A-Za-z])[).])(?:\s+(.*))?$"));
+static CHECKBOX: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^(?:[☐☑☒□❑]|\[\s?[xX✓]?\s?\]|\(\s?\))\s*(\S.*)$"));
+static BULLET: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^(?:([-*+])\s+|([•·–—▪◦●○■►➢✓→∙⁃])\s*|(o)(?:\s{2,}|\t)\s*)(\S.*)$"));
+
+static GREETING: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^(?:dear|hi|hello|hey|good (?:morning|afternoon|evening|day)|to whom it may concern|greetings|sir|madam|attn|for the attention of)\b",
+    )
+});
+static SIGN_OFF: LazyLock<Regex> = LazyLock::new(|| {
+    re(concat!(
+        r"(?i)^(?:",
+        r"(?:with )?(?:kind(?:est)?|warm(?:est)?|best|many) (?:regards|wishes|thanks)",
+        r"|regards|best|cheers|sincerely|rgds|kr|respectfully|take care|all the best",
+        r"|thanks(?: (?:again|very much|so much|a lot|in advance))?(?: for your (?:help|time|assistance))?",
+        r"|(?:many )?thank you(?: (?:again|very much|so much|in advance))?(?: for your (?:help|time|assistance)(?: (?:with|in) this(?: matter| request)?)?)?",
+        r"|yours (?:faithfully|sincerely|truly)",
+        r")\s*[,.!]*$"
+    ))
+});
+
+/// Instructions that are notes, never questions: cost limit, format,
+/// acknowledgement, pleasantries.
+static META: LazyLock<Regex> = LazyLock::new(|| {
+    re(concat!(
+        r"(?i)(?:",
+        r"\b(?:confirm|acknowledge)\s+(?:the\s+)?(?:receipt|that you have received|you have received)",
+        r"|\blook(?:ing)? forward\b",
+        r"|\b(?:electronic|excel|csv|spreadsheet|machine[- ]readable|pdf|digital|re-?usable)\s+(?:format|form|copy|copies)\b",
+        r"|\bformat\b.{0,40}\b(?:excel|csv|spreadsheet|ods|xlsx)\b",
+        r"|\b(?:cost|fees?) (?:limit|threshold|ceiling)\b|\bappropriate limit\b|\bsection 12\b|\bs\.?\s?12\b|\bexceeds?\b|\bexceeded\b|\bprioriti[sz]e\b",
+        r"|\bif (?:you|the council|your (?:council|authority)) (?:do(?:es)? not|don't|doesn't) hold\b",
+        r"|\bif (?:any|some|part)(?: of)? (?:this|the|my) (?:information|request)\b",
+        r"|\btreat (?:this|it|the below) as\b",
+        r"|\bthis (?:e-?mail |message |letter )?is an? (?:formal |new )?(?:request|freedom|foi|eir|environmental|subject access)",
+        r"|\bdo not hesitate\b|\bget in touch\b|\bcontact me\b",
+        r"|\bif you (?:need|have|require) (?:any )?(?:clarification|further|more|questions)",
+        r"|\bif (?:anything|any part|something)\b.{0,30}\bunclear\b",
+        r"|\bwithin (?:the )?(?:statutory )?(?:20|twenty) working days\b",
+        r"|^\s*(?:thank you|thanks|many thanks)\b",
+        r"|\bhope (?:you are|you're|this finds)\b",
+        r"|\b(?:for the purposes of|for clarity|to clarify|by [\x22'“‘][^\x22'”’]{1,40}[\x22'”’] i mean)\b",
+        r")"
+    ))
+});
+static PLEASANTRY: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^\s*(?:how are you|hope you|is this the (?:right|correct)|would (?:that|this) be (?:possible|ok|okay|alright)|is that (?:ok|okay|possible|alright)|do you need anything|any (?:update|news)|can you help)",
+    )
+});
+/// Wording that asks for something.
+static REQUEST: LazyLock<Regex> = LazyLock::new(|| {
+    re(concat!(
+        r"(?i)(?:",
+        r"\bplease\b",
+        r"|\b(?:could|can|would|will) you\b",
+        r"|\bi(?:'d| would) (?:also )?(?:like|be grateful|appreciate|request)",
+        r"|\bi (?:also )?(?:wish|want|need) (?:to (?:know|request|obtain|see|receive|ask)|a copy|copies)",
+        r"|\bi(?: am|'m) (?:also )?(?:requesting|asking for|seeking|writing to (?:request|ask)|looking for)",
+        r"|\bi (?:hereby |also )?request\b",
+        r"|\bmy request is\b",
+        r"|\b(?:request(?:ing)?|seeking) (?:copies|a copy|details|the|all|any|information)\b",
+        r"|\bhow (?:many|much|often|long)\b",
+        r"|^\s*(?:what|which|when|who|where|whether|why|is there|are there|has the council|have you|do you|does the council|did the council)\b",
+        r")"
+    ))
+});
+/// Topic statements ("I am writing to request information about X"): a
+/// question only when nothing more specific is asked.
+static TOPIC: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:information|details|data)\s+(?:about|on|regarding|relating to|concerning|in relation to|in respect of)\b",
+    )
+});
+static ACT_REF: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:freedom of information(?: \(scotland\))? act(?: 2000| 2002)?|foi(?:a| act)?(?: 2000)?|environmental information regulations?(?: 2004)?|eirs?|data protection act(?: 2018)?|(?:uk )?gdpr|general data protection regulation)\b",
+    )
+});
+static ALSO_SPLIT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(?:,\s*|\s+)(?:and\s+(?:(?:could|can|would)\s+you\s+)?(?:please\s+)?also|as well as\s+(?:could|can|would)\s+you)\b",
+    )
+});
+static CHOICE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:select|tick|choose|circle|delete as appropriate|one of the following|which of the following|please indicate|options?\s*:)",
+    )
+});
+static COST_OR_FORMAT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:cost (?:limit|threshold)|appropriate limit|section 12|exceeds?|prioriti[sz]e|excel|csv|spreadsheet|format)\b",
+    )
+});
+
+const STOP_WORDS: &[&str] = &[
+    "i",
+    "i'd",
+    "i'm",
+    "id",
+    "im",
+    "me",
+    "my",
+    "we",
+    "our",
+    "you",
+    "your",
+    "the",
+    "a",
+    "an",
+    "of",
+    "for",
+    "to",
+    "in",
+    "on",
+    "at",
+    "by",
+    "with",
+    "and",
+    "or",
+    "be",
+    "is",
+    "are",
+    "am",
+    "was",
+    "would",
+    "could",
+    "can",
+    "will",
+    "please",
+    "kindly",
+    "like",
+    "grateful",
+    "appreciate",
+    "provide",
+    "send",
+    "supply",
+    "tell",
+    "let",
+    "know",
+    "give",
+    "forward",
+    "share",
+    "request",
+    "requests",
+    "requesting",
+    "requested",
+    "make",
+    "making",
+    "made",
+    "submit",
+    "submitting",
+    "formal",
+    "information",
+    "details",
+    "this",
+    "that",
+    "it",
+    "these",
+    "those",
+    "following",
+    "below",
+    "above",
+    "under",
+    "act",
+    "hereby",
+    "wish",
+    "want",
+    "need",
+    "writing",
+    "write",
+    "also",
+    "as",
+    "if",
+    "any",
+    "all",
+    "some",
+    "regarding",
+    "about",
+    "concerning",
+    "re",
+    "copy",
+    "copies",
+    "email",
+    "possible",
+    "thank",
+    "thanks",
+    "much",
+    "very",
+    "so",
+    "advance",
+    "help",
+    "assistance",
+    "time",
+    "there",
+    "do",
+    "does",
+    "did",
+    "have",
+    "has",
+    "had",
+    "been",
+    "being",
+    "from",
+    "up",
+    "out",
+    "into",
+    "which",
+    "what",
+    "who",
+    "how",
+    "when",
+    "where",
+    "whether",
+    "many",
+    "number",
+    "new",
+    "question",
+    "questions",
+    "ask",
+    "asking",
+    "seeking",
+    "looking",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    Number,
+    SubNumber,
+    Letter,
+    Roman,
+    Bullet,
+    Checkbox,
+}
+
+#[derive(Debug, Clone)]
+struct Item<'a> {
+    mark: Mark,
+    label: String,
+    /// Number, letter index (a = 1), roman value, or major number.
+    value: u32,
+    /// Roman i / v / x are also the letters 9 / 22 / 24.
+    alt_letter: Option<u32>,
+    rest: &'a str,
+    indent: usize,
+}
+
+#[derive(Debug, Clone)]
+enum Line<'a> {
+    Blank,
+    Item(Item<'a>),
+    Text { text: &'a str, indent: usize },
+}
+
+fn indent_of(line: &str) -> usize {
+    line.chars()
+        .take_while(|c| c.is_whitespace())
+        .map(|c| if c == '\t' { 4 } else { 1 })
+        .sum()
+}
+
+fn roman_value(s: &str) -> Option<u32> {
+    let mut total: u32 = 0;
+    let mut prev = 0;
+    for c in s.chars().rev() {
+        let v = match c.to_ascii_lowercase() {
+            'i' => 1,
+            'v' => 5,
+            'x' => 10,
+            _ => return None,
+        };
+        if v < prev {
+            total = total.checked_sub(v)?;
+        } else {
+            total = total.checked_add(v)?;
+            prev = v;
+        }
+    }
+    Some(total)
+}
+
+fn letter_value(c: char) -> Option<u32> {
+    let lower = c.to_ascii_lowercase();
+    lower
+        .is_ascii_lowercase()
+        .then(|| u32::from(lower) - u32::from('a') + 1)
+}
+
+fn group<'a>(c: &regex::Captures<'a>, i: usize) -> Option<&'a str> {
+    c.get(i).map(|m| m.as_str())
+}
+
+fn classify_line<'a>(raw: &'a str) -> Line<'a> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Line::Blank;
+    }
+    let indent = indent_of(raw);
+    let item = |mark, label: String, value, alt_letter, rest: Option<&'a str>| {
+        Line::Item(Item {
+            mark,
+            label,
+            value,
+            alt_letter,
+            rest: rest.unwrap_or("").trim(),
+            indent,
+        })
+    };
+    if let Some(c) = SUBNUM.captures(t) {
+        let major = group(&c, 1)
+            .and_then(|m| m.parse::<u32>().ok())
+            .unwrap_or(0);
+        let minor = group(&c, 2)
+            .map(|m| format!("{major}.{m}"))
+            .or_else(|| group(&c, 3).map(|m| format!("{major}{}", m.to_ascii_lowercase())))
+            .or_else(|| group(&c, 4).map(|m| format!("{major}{m}")));
+        if let Some(label) = minor {
+            if major > 0 {
+                return item(Mark::SubNumber, label, major, None, group(&c, 5));
+            }
+        }
+    }
+    if let Some(c) = QNUM.captures(t) {
+        if let Some(n) = group(&c, 1).and_then(|m| m.parse::<u32>().ok()) {
+            return item(Mark::Number, n.to_string(), n, None, group(&c, 2));
+        }
+    }
+    if let Some(c) = NUM.captures(t) {
+        if let Some(n) = group(&c, 1)
+            .or_else(|| group(&c, 2))
+            .and_then(|m| m.parse::<u32>().ok())
+            .filter(|n| *n > 0)
+        {
+            return item(Mark::Number, n.to_string(), n, None, group(&c, 3));
+        }
+    }
+    if let Some(c) = ROMAN.captures(t) {
+        if let Some(label) = group(&c, 1).or_else(|| group(&c, 2)) {
+            if let Some(v) = roman_value(label) {
+                let alt = match label {
+                    "i" | "v" | "x" | "I" | "V" | "X" => {
+                        label.chars().next().and_then(letter_value)
+                    }
+                    _ => None,
+                };
+                return item(
+                    Mark::Roman,
+                    label.to_ascii_lowercase(),
+                    v,
+                    alt,
+                    group(&c, 3),
+                );
+            }
+        }
+    }
+    if let Some(c) = LETTER.captures(t) {
+        if let Some(label) = group(&c, 1).or_else(|| group(&c, 2)) {
+            if let Some(v) = label.chars().next().and_then(letter_value) {
+                return item(Mark::Letter, label.to_string(), v, None, group(&c, 3));
+            }
+        }
+    }
+    if let Some(c) = CHECKBOX.captures(t) {
+        return item(Mark::Checkbox, "☐".to_string(), 0, None, group(&c, 1));
+    }
+    if let Some(c) = BULLET.captures(t) {
+        let label = group(&c, 1)
+            .or_else(|| group(&c, 2))
+            .or_else(|| group(&c, 3))
+            .unwrap_or("-");
+        return item(Mark::Bullet, label.to_string(), 0, None, group(&c, 4));
+    }
+    Line::Text { text: t, indent }
+}
+
+// ---------------------------------------------------------------------------
+// Entry point
+// ---------------------------------------------------------------------------
+
+/// Split request text into questions and notes.
+pub fn split_questions(text: &str) -> Questions {
+    let normalised = text.replace("\r\n", "\n").replace('\r', "\n");
+    let raw: Vec<&str> = normalised.split('\n').map(str::trim_end).collect();
+    let lines: Vec<Line> = raw.iter().map(|l| classify_line(l)).collect();
+
+    let mut notes = Vec::new();
+    let mut start = 0;
+    if let Some(first) = lines.iter().position(|l| !matches!(l, Line::Blank)) {
+        if let (Some(Line::Text { text, .. }), true) = (lines.get(first), true) {
+            if GREETING.is_match(text) && text.chars().count() <= 100 {
+                notes.push((*text).to_string());
+                start = first + 1;
+            }
+        }
+    }
+    let end = closing_start(&lines, start).unwrap_or(lines.len());
+    let body = lines.get(start..end).unwrap_or(&[]);
+    let body_raw = raw.get(start..end).unwrap_or(&[]);
+
+    let (questions, body_notes) = match top_kind(body) {
+        Some(kind) => list_mode(body, body_raw, kind),
+        None => prose_mode(body, body_raw),
+    };
+    notes.extend(body_notes);
+    let closing = tidy_lines(raw.get(end..).unwrap_or(&[]));
+    if !closing.is_empty() {
+        notes.push(closing);
+    }
+    Questions { questions, notes }
+}
+
+/// Trim blank lines at both ends, squeeze inner blank runs to one.
+fn tidy_lines(lines: &[&str]) -> String {
+    let mut out = String::new();
+    let mut blank = false;
+    for l in lines {
+        let t = l.trim();
+        if t.is_empty() {
+            blank = true;
+            continue;
+        }
+        if !out.is_empty() {
+            out.push('\n');
+            if blank {
+                out.push('\n');
+            }
+        }
+        blank = false;
+        out.push_str(t);
+    }
+    out
+}
+
+/// The sign-off line ("Kind regards,", "Yours faithfully,") after which no
+/// list item follows and only a signature's worth of lines remain.
+fn closing_start(lines: &[Line], start: usize) -> Option<usize> {
+    for (i, line) in lines.iter().enumerate().skip(start) {
+        let Line::Text { text, .. } = line else {
+            continue;
+        };
+        if !SIGN_OFF.is_match(text) {
+            continue;
+        }
+        let after = lines.iter().skip(i + 1);
+        let mut non_blank = 0;
+        let mut has_item = false;
+        for l in after {
+            match l {
+                Line::Blank => {}
+                Line::Item(it) if it.mark != Mark::Bullet => has_item = true,
+                _ => non_blank += 1,
+            }
+        }
+        if !has_item && non_blank <= 12 {
+            return Some(i);
+        }
+    }
+    None
+}
+
+fn word_count(s: &str) -> usize {
+    s.split_whitespace().count()
+}
+
+fn invites_choice(text: &str) -> bool {
+    let t = text.trim_end();
+    t.ends_with('?') || t.ends_with("?:") || CHOICE.is_match(t)
+}
+
+fn option_like(text: &str) -> bool {
+    let t = text.trim();
+    !t.is_empty() && word_count(t) <= 15 && !t.ends_with('?')
+}
+
+/// Runs of bullet/checkbox lines (blank lines allowed between) and whether
+/// each run reads as the options of the line before it.
+fn bullet_groups_all_options(body: &[Line]) -> bool {
+    let mut i = 0;
+    let mut saw_group = false;
+    while let Some(line) = body.get(i) {
+        let is_bullet =
+            matches!(line, Line::Item(it) if matches!(it.mark, Mark::Bullet | Mark::Checkbox));
+        if !is_bullet {
+            i += 1;
+            continue;
+        }
+        saw_group = true;
+        // The line before the group.
+        let before = body
+            .iter()
+            .take(i)
+            .rev()
+            .find(|l| !matches!(l, Line::Blank));
+        let lead_ok = match before {
+            Some(Line::Text { text, .. }) => invites_choice(text),
+            Some(Line::Item(it)) => invites_choice(it.rest),
+            _ => false,
+        };
+        let mut all_checkbox = true;
+        let mut members_ok = true;
+        while let Some(l) = body.get(i) {
+            match l {
+                Line::Item(it) if matches!(it.mark, Mark::Bullet | Mark::Checkbox) => {
+                    all_checkbox &= it.mark == Mark::Checkbox;
+                    members_ok &= option_like(it.rest);
+                    i += 1;
+                }
+                Line::Blank => i += 1,
+                _ => break,
+            }
+        }
+        if !(members_ok && (lead_ok || all_checkbox)) {
+            return false;
+        }
+    }
+    saw_group
+}
+
+fn top_kind(body: &[Line]) -> Option<Mark> {
+    let items = || {
+        body.iter().filter_map(|l| match l {
+            Line::Item(it) => Some(it),
+            _ => None,
+        })
+    };
+    if items().any(|it| it.mark == Mark::Number) {
+        return Some(Mark::Number);
+    }
+    if items().any(|it| it.mark == Mark::Letter && it.value == 1) {
+        return Some(Mark::Letter);
+    }
+    if items().any(|it| it.mark == Mark::Roman) {
+        return Some(Mark::Roman);
+    }
+    if items().any(|it| it.mark == Mark::Bullet) && !bullet_groups_all_options(body) {
+        return Some(Mark::Bullet);
+    }
+    None
+}
+
+// ---------------------------------------------------------------------------
+// List mode
+// ---------------------------------------------------------------------------
+
+#[derive(Debug)]
+struct Child {
+    mark: Mark,
+    label: String,
+    text: String,
+    /// An unmarked line read as one more bullet (a forgotten bullet).
+    loose: bool,
+    alt_letter: Option<u32>,
+}
+
+#[derive(Debug)]
+struct Draft {
+    given: u32,
+    text: Vec<String>,
+    children: Vec<Child>,
+    last_is_child: bool,
+}
+
+impl Draft {
+    fn new(it: &Item) -> Self {
+        let mut text = Vec::new();
+        if !it.rest.is_empty() {
+            text.push(it.rest.to_string());
+        }
+        Draft {
+            given: it.value,
+            text,
+            children: Vec::new(),
+            last_is_child: false,
+        }
+    }
+
+    /// A text line with no blank line before it.
+    fn continue_with(&mut self, line: &str) {
+        if self.last_is_child {
+            if let Some(child) = self.children.last_mut() {
+                let bulletish = matches!(child.mark, Mark::Bullet | Mark::Checkbox) || child.loose;
+                let last_line_len = child.text.lines().last().map_or(0, |l| l.chars().count());
+                let starts_upper = line
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit());
+                if bulletish && last_line_len < 65 && starts_upper {
+                    self.children.push(Child {
+                        mark: Mark::Bullet,
+                        label: String::new(),
+                        text: line.to_string(),
+                        loose: true,
+                        alt_letter: None,
+                    });
+                } else {
+                    if !child.text.is_empty() {
+                        child.text.push('\n');
+                    }
+                    child.text.push_str(line);
+                }
+                return;
+            }
+        }
+        self.text.push(line.to_string());
+    }
+
+    fn finish(self) -> Option<Question> {
+        let text = tidy_lines(&self.text.iter().map(String::as_str).collect::<Vec<_>>());
+        let structural = self
+            .children
+            .iter()
+            .find(|c| !c.loose && !matches!(c.mark, Mark::Bullet | Mark::Checkbox))
+            .map(|c| c.mark);
+        let bulletish: Vec<&Child> = self
+            .children
+            .iter()
+            .filter(|c| c.loose || matches!(c.mark, Mark::Bullet | Mark::Checkbox))
+            .collect();
+        let options_mode = self.children.iter().any(|c| c.mark == Mark::Checkbox)
+            || (structural.is_none()
+                && !bulletish.is_empty()
+                && invites_choice(&text)
+                && bulletish.iter().all(|c| option_like(&c.text)));
+
+        let mut options: Vec<String> = Vec::new();
+        let mut parts: Vec<Part> = Vec::new();
+        let mut expected_letter = 1;
+        for child in self.children {
+            let is_bulletish = child.loose || matches!(child.mark, Mark::Bullet | Mark::Checkbox);
+            if is_bulletish && options_mode {
+                options.push(child.text.trim().to_string());
+                continue;
+            }
+            let nested_under_part = match child.mark {
+                _ if child.loose => true,
+                Mark::Bullet | Mark::Checkbox => structural.is_some(),
+                Mark::Roman => {
+                    structural == Some(Mark::Letter) && child.alt_letter != Some(expected_letter)
+                }
+                _ => false,
+            };
+            if nested_under_part {
+                if let Some(last) = parts.last_mut() {
+                    last.text.push('\n');
+                    if !child.loose {
+                        last.text.push_str(&child.label);
+                        last.text.push(' ');
+                    }
+                    last.text.push_str(child.text.trim());
+                    continue;
+                }
+                if child.loose {
+                    if let Some(last) = options.last_mut() {
+                        last.push('\n');
+                        last.push_str(child.text.trim());
+                        continue;
+                    }
+                }
+            }
+            if matches!(child.mark, Mark::Letter | Mark::Roman) {
+                if let Some(v) = match child.mark {
+                    Mark::Letter => child.label.chars().next().and_then(letter_value),
+                    _ => child.alt_letter,
+                } {
+                    expected_letter = v + 1;
+                }
+            }
+            parts.push(Part {
+                label: child.label,
+                text: child.text.trim().to_string(),
+            });
+        }
+        if text.is_empty() && options.is_empty() && parts.is_empty() {
+            return None;
+        }
+        Some(Question {
+            number: self.given,
+            text,
+            options,
+            parts,
+        })
+    }
+}
+
+/// A paragraph between two questions that is an instruction or heading,
+/// not more of the question.
+fn note_like(text: &str) -> bool {
+    let t = text.trim();
+    COST_OR_FORMAT.is_match(t)
+        || t.ends_with(':')
+        || (word_count(t) <= 4 && !t.ends_with(['.', '?', '!', ')']))
+}
+
+fn list_mode(body: &[Line], raw: &[&str], kind: Mark) -> (Vec<Question>, Vec<String>) {
+    let top_indent = body
+        .iter()
+        .find_map(|l| match l {
+            Line::Item(it) if it.mark == kind => Some(it.indent),
+            _ => None,
+        })
+        .unwrap_or(0);
+    let top_label = body
+        .iter()
+        .find_map(|l| match l {
+            Line::Item(it) if it.mark == kind => Some(it.label.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
+
+    // Which items are questions; the letter sequence decides roman i / v / x.
+    let mut is_top = vec![false; body.len()];
+    let mut last_letter = 0;
+    for (i, line) in body.iter().enumerate() {
+        let Line::Item(it) = line else { continue };
+        let shallow = it.indent < top_indent + 2;
+        let top = shallow
+            && match kind {
+                Mark::Number => it.mark == Mark::Number,
+                Mark::Letter => {
+                    it.mark == Mark::Letter
+                        || (it.mark == Mark::Roman && it.alt_letter == Some(last_letter + 1))
+                }
+                Mark::Roman => it.mark == Mark::Roman,
+                Mark::Bullet => it.mark == Mark::Bullet && it.label == top_label,
+                _ => false,
+            };
+        if top {
+            if kind == Mark::Letter {
+                last_letter = if it.mark == Mark::Letter {
+                    it.value
+                } else {
+                    it.alt_letter.unwrap_or(last_letter + 1)
+                };
+            }
+            if let Some(slot) = is_top.get_mut(i) {
+                *slot = true;
+            }
+        }
+    }
+    let last_top = is_top.iter().rposition(|t| *t).unwrap_or(0);
+
+    let mut drafts: Vec<Draft> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    let mut para: Vec<&str> = Vec::new();
+    let mut current: Option<Draft> = None;
+    let mut prev_blank = true;
+    let mut after_list = false;
+
+    let flush = |para: &mut Vec<&str>, notes: &mut Vec<String>| {
+        let note = tidy_lines(para);
+        if !note.is_empty() {
+            notes.push(note);
+        }
+        para.clear();
+    };
+
+    for (i, line) in body.iter().enumerate() {
+        let raw_line = raw.get(i).copied().unwrap_or("");
+        let top = is_top.get(i).copied().unwrap_or(false);
+        match line {
+            Line::Blank => {
+                flush(&mut para, &mut notes);
+                prev_blank = true;
+                continue;
+            }
+            Line::Item(it) if top => {
+                flush(&mut para, &mut notes);
+                if let Some(d) = current.take() {
+                    drafts.push(d);
+                }
+                current = Some(Draft::new(it));
+            }
+            Line::Item(it) if !after_list && para.is_empty() && current.is_some() => {
+                if let Some(d) = current.as_mut() {
+                    d.children.push(Child {
+                        mark: it.mark,
+                        label: it.label.clone(),
+                        text: it.rest.to_string(),
+                        loose: false,
+                        alt_letter: it.alt_letter,
+                    });
+                    d.last_is_child = true;
+                }
+            }
+            Line::Item(_) => para.push(raw_line.trim()),
+            Line::Text { text, indent } => {
+                if after_list || !para.is_empty() {
+                    para.push(text);
+                } else if let Some(d) = current.as_mut() {
+                    if !prev_blank {
+                        d.continue_with(text);
+                    } else if (i < last_top && !note_like(text))
+                        || (i > last_top && *indent >= top_indent + 2)
+                    {
+                        // Another paragraph of the same question.
+                        d.text.push(String::new());
+                        d.text.push((*text).to_string());
+                        d.last_is_child = false;
+                    } else {
+                        after_list = i > last_top;
+                        para.push(text);
+                    }
+                } else {
+                    para.push(text);
+                }
+            }
+        }
+        prev_blank = false;
+    }
+    flush(&mut para, &mut notes);
+    if let Some(d) = current.take() {
+        drafts.push(d);
+    }
+
+    let mut questions: Vec<Question> = drafts.into_iter().filter_map(Draft::finish).collect();
+    renumber(&mut questions, kind == Mark::Number);
+    (questions, notes)
+}
+
+/// Keep the requester's numbers when they increase strictly; otherwise
+/// (or for letters, romans, bullets) number by position.
+fn renumber(questions: &mut [Question], keep_given: bool) {
+    let increasing = questions
+        .windows(2)
+        .all(|w| matches!(w, [a, b] if a.number < b.number));
+    if keep_given && increasing && questions.first().is_some_and(|q| q.number > 0) {
+        return;
+    }
+    for (n, q) in (1u32..).zip(questions.iter_mut()) {
+        q.number = n;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Prose mode
+// ---------------------------------------------------------------------------
+
+#[derive(Debug)]
+enum Unit {
+    Note { para: usize, text: String },
+    Question { weak: bool, q: Question },
+}
+
+const ABBREVIATIONS: &[&str] = &[
+    "e.g", "i.e", "eg", "ie", "etc", "mr", "mrs", "ms", "dr", "st", "no", "nos", "approx", "inc",
+    "ltd", "vs", "cf", "para", "sec", "ref", "co", "dept", "govt", "jan", "feb", "mar", "apr",
+    "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "q", "s", "art", "reg",
+];
+
+/// Sentence spans of a paragraph (text exactly as written).
+fn split_sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut iter = text.char_indices().peekable();
+    while let Some((i, c)) = iter.next() {
+        let boundary_end = match c {
+            '.' | '?' | '!' => {
+                // Swallow closing quotes and brackets.
+                let mut end = i + c.len_utf8();
+                while let Some(&(j, d)) = iter.peek() {
+                    if matches!(d, ')' | '"' | '\'' | '’' | '”' | '?' | '!' | '.') {
+                        end = j + d.len_utf8();
+                        iter.next();
+                    } else {
+                        break;
+                    }
+                }
+                let next_non_space = text
+                    .get(end..)
+                    .and_then(|rest| rest.chars().find(|ch| !ch.is_whitespace()));
+                let followed_by_space = text
+                    .get(end..)
+                    .and_then(|rest| rest.chars().next())
+                    .is_none_or(char::is_whitespace);
+                let starts_new = next_non_space.is_none_or(|ch| {
+                    ch.is_uppercase()
+                        || ch.is_ascii_digit()
+                        || matches!(ch, '"' | '\'' | '(' | '‘' | '“')
+                });
+                let word_before: String = text
+                    .get(start..i)
+                    .unwrap_or("")
+                    .rsplit(|ch: char| ch.is_whitespace() || ch == '(')
+                    .next()
+                    .unwrap_or("")
+                    .to_lowercase();
+                let abbreviation = c == '.' && ABBREVIATIONS.contains(&word_before.as_str());
+                (followed_by_space && starts_new && !abbreviation).then_some(end)
+            }
+            '\n' => {
+                // An unpunctuated short line followed by a capital: its own sentence.
+                let line_start = text
+                    .get(..i)
+                    .and_then(|s| s.rfind('\n'))
+                    .map_or(0, |p| p + 1);
+                let line_len = text.get(line_start..i).map_or(0, |s| s.chars().count());
+                let next = text.get(i + 1..).and_then(|s| s.chars().next());
+                (line_len < 55 && next.is_some_and(char::is_uppercase)).then_some(i)
+            }
+            _ => None,
+        };
+        if let Some(end) = boundary_end {
+            if let Some(s) = text.get(start..end) {
+                if !s.trim().is_empty() {
+                    out.push(s.trim());
+                }
+            }
+            start = end;
+        }
+    }
+    if let Some(s) = text.get(start..) {
+        if !s.trim().is_empty() {
+            out.push(s.trim());
+        }
+    }
+    out
+}
+
+fn content_words(sentence: &str) -> usize {
+    let stripped = ACT_REF.replace_all(sentence, " ");
+    stripped
+        .to_lowercase()
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|w| {
+            let w = w.trim_matches('\'');
+            (w.chars().count() >= 2 || w.chars().all(|c| c.is_ascii_digit()))
+                && !w.is_empty()
+                && !STOP_WORDS.contains(&w)
+        })
+        .count()
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum SentenceKind {
+    Request { weak: bool },
+    Note,
+}
+
+fn sentence_kind(s: &str) -> SentenceKind {
+    let t = s.trim();
+    if META.is_match(t) || t.ends_with(':') {
+        return SentenceKind::Note;
+    }
+    let ends_q = t
+        .trim_end_matches([')', '"', '\'', '’', '”'])
+        .ends_with('?');
+    if ends_q {
+        if PLEASANTRY.is_match(t) || content_words(t) == 0 {
+            return SentenceKind::Note;
+        }
+        return SentenceKind::Request { weak: false };
+    }
+    if REQUEST.is_match(t) && content_words(t) >= 2 {
+        return SentenceKind::Request {
+            weak: TOPIC.is_match(t),
+        };
+    }
+    SentenceKind::Note
+}
+
+/// "could you tell me X, and also Y" -> two asks, each as written.
+fn split_also(sentence: &str) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for m in ALSO_SPLIT.find_iter(sentence) {
+        let head = sentence.get(start..m.start()).unwrap_or("").trim();
+        if content_words(head) == 0 {
+            continue;
+        }
+        pieces.push(head.trim_end_matches([',', ';']).trim_end());
+        let tail_start = m.start()
+            + sentence.get(m.start()..m.end()).map_or(0, |s| {
+                s.len() - s.trim_start_matches([',', ' ', '\n', '\t']).len()
+            });
+        start = tail_start;
+    }
+    let tail = sentence.get(start..).unwrap_or("").trim();
+    if !tail.is_empty() {
+        if content_words(tail) == 0 {
+            // Too thin to stand alone: keep it with the previous piece.
+            if let Some(last) = pieces.pop() {
+                let from = sentence.len() - sentence.get(..).map_or(0, |s| s.len());
+                let _ = from;
+                let joined_start = sentence.find(last).unwrap_or(0);
+                pieces.push(sentence.get(joined_start..).unwrap_or(last).trim());
+                return pieces;
+            }
+        }
+        pieces.push(tail);
+    }
+    pieces
+}
+
+fn prose_mode(body: &[Line], raw: &[&str]) -> (Vec<Question>, Vec<String>) {
+    let mut units: Vec<Unit> = Vec::new();
+    let mut para_id = 0usize;
+    let mut para_text: Vec<&str> = Vec::new();
+
+    let flush_text = |para_text: &mut Vec<&str>, units: &mut Vec<Unit>, para_id: usize| {
+        let joined = para_text.join("\n");
+        para_text.clear();
+        for sentence in split_sentences(&joined) {
+            match sentence_kind(sentence) {
+                SentenceKind::Request { weak } => {
+                    for piece in split_also(sentence) {
+                        units.push(Unit::Question {
+                            weak,
+                            q: Question {
+                                number: 0,
+                                text: piece.to_string(),
+                                options: Vec::new(),
+                                parts: Vec::new(),
+                            },
+                        });
+                    }
+                }
+                SentenceKind::Note => units.push(Unit::Note {
+                    para: para_id,
+                    text: sentence.to_string(),
+                }),
+            }
+        }
+    };
+
+    for (i, line) in body.iter().enumerate() {
+        match line {
+            Line::Blank => {
+                flush_text(&mut para_text, &mut units, para_id);
+                para_id += 1;
+            }
+            Line::Text { text, .. } => para_text.push(text),
+            Line::Item(it) if matches!(it.mark, Mark::Bullet | Mark::Checkbox) => {
+                flush_text(&mut para_text, &mut units, para_id);
+                let target = units.iter_mut().rev().find_map(|u| match u {
+                    Unit::Question { q, .. } => Some(q),
+                    Unit::Note { .. } => None,
+                });
+                match target {
+                    Some(q) if invites_choice(&q.text) || it.mark == Mark::Checkbox => {
+                        q.options.push(it.rest.to_string());
+                    }
+                    Some(q) => q.parts.push(Part {
+                        label: it.label.clone(),
+                        text: it.rest.to_string(),
+                    }),
+                    None => units.push(Unit::Note {
+                        para: para_id,
+                        text: it.rest.to_string(),
+                    }),
+                }
+            }
+            Line::Item(_) => para_text.push(raw.get(i).map_or("", |l| l.trim())),
+        }
+    }
+    flush_text(&mut para_text, &mut units, para_id);
+
+    let any_strong = units
+        .iter()
+        .any(|u| matches!(u, Unit::Question { weak: false, .. }));
+    let mut questions = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    let mut last_note_para: Option<usize> = None;
+    for unit in units {
+        match unit {
+            Unit::Question { weak: true, q } if any_strong => {
+                notes.push(q.text);
+                last_note_para = None;
+            }
+            Unit::Question { q, .. } => {
+                questions.push(q);
+                last_note_para = None;
+            }
+            Unit::Note { para, text } => match (last_note_para, notes.last_mut()) {
+                (Some(p), Some(last)) if p == para => {
+                    last.push(' ');
+                    last.push_str(&text);
+                }
+                _ => {
+                    notes.push(text);
+                    last_note_para = Some(para);
+                }
+            },
+        }
+    }
+    renumber(&mut questions, false);
+    (questions, notes)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn texts(q: &Questions) -> Vec<&str> {
+        q.questions.iter().map(|q| q.text.as_str()).collect()
+    }
+
+    #[test]
+    fn numbered_styles() {
+        for text in [
+            "1. How many?\n2. What cost?\n3. Who decided?",
+            "1) How many?\n2) What cost?\n3) Who decided?",
+            "Q1 How many?\nQ2 What cost?\nQ3 Who decided?",
+            "Q1. How many?\nQ2: What cost?\nQ3 - Who decided?",
+            "Question 1 - How many?\nQuestion 2 - What cost?\nQuestion 3 - Who decided?",
+            "(1) How many?\n(2) What cost?\n(3) Who decided?",
+            "1.      How many?\n\n2.      What cost?\n\n3.      Who decided?",
+        ] {
+            let q = split_questions(text);
+            assert_eq!(
+                texts(&q),
+                ["How many?", "What cost?", "Who decided?"],
+                "{text}"
+            );
+            assert_eq!(
+                q.questions.iter().map(|q| q.number).collect::<Vec<_>>(),
+                [1, 2, 3]
+            );
+        }
+    }
+
+    #[test]
+    fn preamble_cost_limit_and_closing_are_notes() {
+        let text = "Dear FOI Officer,\n\nUnder the FOI Act please provide:\n\n1. The number of PCNs issued in 2024.\n2. The income from PCNs in 2024.\n\nIf this exceeds the cost limit, please answer Q1 first.\n\nKind regards,\nJo Bloggs\nReporter";
+        let q = split_questions(text);
+        assert_eq!(q.questions.len(), 2);
+        assert_eq!(q.questions[0].text, "The number of PCNs issued in 2024.");
+        assert_eq!(
+            q.notes,
+            [
+                "Dear FOI Officer,",
+                "Under the FOI Act please provide:",
+                "If this exceeds the cost limit, please answer Q1 first.",
+                "Kind regards,\nJo Bloggs\nReporter"
+            ]
+        );
+    }
+
+    #[test]
+    fn lettered_parts_stay_under_their_question() {
+        let text = "1. For each year since 2021, please state:\n   a) the number of claims\n   b) the amount paid\n2. Who handles claims?";
+        let q = split_questions(text);
+        assert_eq!(q.questions.len(), 2);
+        let parts = &q.questions[0].parts;
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0].label, "a");
+        assert_eq!(parts[1].text, "the amount paid");
+        assert!(q.questions[0].options.is_empty());
+    }
+
+    #[test]
+    fn roman_parts_and_subnumbers() {
+        let q =
+            split_questions("1. Contracts:\n(i) supplier\n(ii) value\n(iii) end date\n2. Spend?");
+        assert_eq!(
+            q.questions[0]
+                .parts
+                .iter()
+                .map(|p| p.label.as_str())
+                .collect::<Vec<_>>(),
+            ["i", "ii", "iii"]
+        );
+        let q = split_questions("1. Staff\n1.1 How many?\n1.2 How many agency?\n2. Budget?");
+        assert_eq!(q.questions.len(), 2);
+        assert_eq!(q.questions[0].parts[1].label, "1.2");
+    }
+
+    #[test]
+    fn lettered_top_level_with_roman_under_letters() {
+        let text = "Please tell me:\n\na) the number of staff\n   (i) full time\n   (ii) part time\nb) the budget\nc) the head count in 2020\nd) x\ne) y\nf) z\ng) w\nh) v\ni) the ninth";
+        let q = split_questions(text);
+        assert_eq!(q.questions.len(), 9);
+        assert_eq!(q.questions[0].parts.len(), 2);
+        assert_eq!(q.questions[8].text, "the ninth");
+    }
+
+    #[test]
+    fn roman_top_level() {
+        let q =
+            split_questions("Please provide:\ni) the policy\nii) the budget\niii) the staff list");
+        assert_eq!(q.questions.len(), 3);
+    }
+
+    #[test]
+    fn bullets_as_questions_and_as_options() {
+        let q = split_questions("Please provide:\n- the contract\n- the spend\n- the supplier");
+        assert_eq!(q.questions.len(), 3);
+        let survey = "1. How much is digitalised?\n· 0%\n· 1-25%\n· 26-50%\n2. Do you use a DMS?\n· Yes\n\n· No\nNot sure";
+        let q = split_questions(survey);
+        assert_eq!(q.questions.len(), 2);
+        assert_eq!(q.questions[0].options, ["0%", "1-25%", "26-50%"]);
+        assert_eq!(q.questions[1].options, ["Yes", "No", "Not sure"]);
+        assert!(q.questions[0].parts.is_empty());
+    }
+
+    #[test]
+    fn bullets_under_a_statement_are_parts() {
+        let q = split_questions(
+            "1. Please provide for 2024:\n- the number of staff\n- the total cost\n2. When?",
+        );
+        assert_eq!(q.questions[0].parts.len(), 2);
+        assert!(q.questions[0].options.is_empty());
+    }
+
+    #[test]
+    fn checkbox_options() {
+        let q = split_questions("Do you use cloud hosting?\n☐ Yes\n☐ No\n\nWhich supplier do you use?\n[ ] Microsoft\n[ ] Google\n[ ] Other");
+        assert_eq!(q.questions.len(), 2);
+        assert_eq!(q.questions[1].options, ["Microsoft", "Google", "Other"]);
+    }
+
+    #[test]
+    fn prose_requests() {
+        let q = split_questions("Hello,\n\nCould you tell me how many potholes were repaired in 2024, and also how much the repairs cost?\n\nThanks\nSam");
+        assert_eq!(
+            texts(&q),
+            [
+                "Could you tell me how many potholes were repaired in 2024",
+                "and also how much the repairs cost?"
+            ]
+        );
+        assert_eq!(q.notes, ["Hello,", "Thanks\nSam"]);
+    }
+
+    #[test]
+    fn prose_meta_sentences_are_notes() {
+        let q = split_questions("I am making a request under the Freedom of Information Act 2000. Please provide the total spent on consultants in 2024. I would like the information in Excel format. Please confirm receipt of this request.");
+        assert_eq!(
+            texts(&q),
+            ["Please provide the total spent on consultants in 2024."]
+        );
+        assert_eq!(
+            q.notes,
+            [
+                "I am making a request under the Freedom of Information Act 2000.",
+                "I would like the information in Excel format. Please confirm receipt of this request."
+            ]
+        );
+    }
+
+    #[test]
+    fn topic_statement_yields_to_specific_asks() {
+        let q = split_questions("I am writing to request information about parking enforcement. How many PCNs were issued in 2024? What income did they raise?");
+        assert_eq!(q.questions.len(), 2);
+        let q = split_questions(
+            "I am writing to request information about parking enforcement contracts since 2020.",
+        );
+        assert_eq!(q.questions.len(), 1);
+    }
+
+    #[test]
+    fn continuation_paragraphs_between_items_belong_to_the_question() {
+        let text = "1. How many staff?\n\nPlease include agency staff.\n\n2. What budget?\n\nPlease provide this in Excel.";
+        let q = split_questions(text);
+        assert_eq!(q.questions.len(), 2);
+        assert_eq!(
+            q.questions[0].text,
+            "How many staff?\n\nPlease include agency staff."
+        );
+        assert_eq!(q.notes, ["Please provide this in Excel."]);
+    }
+
+    #[test]
+    fn inconsistent_numbers_are_renumbered() {
+        let q = split_questions("1. a?\n2. b?\n1. c?");
+        assert_eq!(
+            q.questions.iter().map(|q| q.number).collect::<Vec<_>>(),
+            [1, 2, 3]
+        );
+        let q = split_questions("3. a?\n4. b?");
+        assert_eq!(
+            q.questions.iter().map(|q| q.number).collect::<Vec<_>>(),
+            [3, 4]
+        );
+    }
+
+    #[test]
+    fn sentences_split_safely() {
+        assert_eq!(
+            split_sentences("Hi. E.g. this. No? Yes!"),
+            ["Hi.", "E.g. this.", "No?", "Yes!"]
+        );
+        for s in ["", ".", "?!", "é.É", "a\nB", "…?"] {
+            let _ = split_sentences(s);
+            let _ = split_questions(s);
+        }
+    }
+
+    #[test]
+    fn empty_text_has_nothing() {
+        assert_eq!(split_questions(""), Questions::default());
+    }
+}

@@ -1,0 +1,362 @@
+//! The IMAP ingest stage. Each UID window is stored with the mailbox
+//! checkpoint in one transaction; only after that commit, and after the
+//! processing stage has decided what each message is, is it moved out of
+//! the inbox. A crash anywhere repeats at most a move, never a case.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context as _, Result};
+use futures::TryStreamExt;
+use tokio::sync::watch;
+use tracing::{debug, info, warn};
+
+use super::{process, sleep_or_stop, Context};
+use crate::config::Imap;
+use crate::mail::imap::{uid_set, ImapConnection};
+use crate::mail::raw::{sha256_hex, stored_message_id};
+use crate::store::{Checkpoint, NewRawMessage};
+
+/// Reconnect delays: exponential from 1 s to 2 minutes, each jittered by
+/// ±50% so that a fleet of daemons does not reconnect in step.
+pub struct Backoff {
+    attempt: u32,
+}
+
+impl Backoff {
+    pub fn new() -> Backoff {
+        Backoff { attempt: 0 }
+    }
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+    }
+    pub fn next_delay(&mut self) -> Duration {
+        use rand::Rng;
+        let base = 2f64.powi(self.attempt.min(7) as i32).min(120.0);
+        self.attempt = self.attempt.saturating_add(1);
+        let jitter = rand::thread_rng().gen_range(0.5..1.5);
+        Duration::from_secs_f64((base * jitter).max(1.0))
+    }
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff::new()
+    }
+}
+
+/// Runs until `stop` turns true: connect, drain, wait (IDLE or poll),
+/// reconnecting with backoff after any error.
+pub async fn run(ctx: &Context, mut stop: watch::Receiver<bool>) -> Result<()> {
+    let cfg = ctx
+        .config
+        .imap
+        .as_ref()
+        .ok_or_else(|| anyhow!("no [imap] configured"))?;
+    let mut backoff = Backoff::new();
+    loop {
+        if *stop.borrow() {
+            return Ok(());
+        }
+        match session(ctx, cfg, &mut stop, &mut backoff).await {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                let delay = backoff.next_delay();
+                warn!(error = %format!("{e:#}"), retry_in = ?delay, "IMAP session failed; reconnecting");
+                if sleep_or_stop(&mut stop, delay).await {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+/// One pass without waiting: for `foid run --once` and tests.
+pub async fn run_pass(ctx: &Context) -> Result<()> {
+    let cfg = ctx
+        .config
+        .imap
+        .as_ref()
+        .ok_or_else(|| anyhow!("no [imap] configured"))?;
+    let mut conn = ImapConnection::connect(cfg).await?;
+    let folders = Folders::ensure(&mut conn, cfg).await?;
+    drain(ctx, cfg, &mut conn, &folders).await?;
+    conn.logout().await;
+    Ok(())
+}
+
+struct Folders {
+    processed: String,
+    quarantine: String,
+}
+
+impl Folders {
+    async fn ensure(conn: &mut ImapConnection, cfg: &Imap) -> Result<Folders> {
+        Ok(Folders {
+            processed: conn.ensure_folder(&cfg.processed_folder).await?,
+            quarantine: conn.ensure_folder(&cfg.quarantine_folder).await?,
+        })
+    }
+}
+
+async fn session(
+    ctx: &Context,
+    cfg: &Imap,
+    stop: &mut watch::Receiver<bool>,
+    backoff: &mut Backoff,
+) -> Result<()> {
+    let mut conn = ImapConnection::connect(cfg).await?;
+    info!(
+        host = %cfg.connection.host,
+        idle = conn.features.idle,
+        r#move = conn.features.r#move,
+        separator = %conn.delimiter,
+        "IMAP connected"
+    );
+    let folders = Folders::ensure(&mut conn, cfg).await?;
+    loop {
+        drain(ctx, cfg, &mut conn, &folders).await?;
+        // A session that got this far is healthy: start backing off afresh.
+        backoff.reset();
+        if *stop.borrow() {
+            conn.logout().await;
+            return Ok(());
+        }
+        if conn.features.idle {
+            let wait = Duration::from_secs(cfg.idle_minutes * 60);
+            let (next, stopped) = conn.idle_wait(wait, stop).await?;
+            conn = next;
+            if stopped {
+                conn.logout().await;
+                return Ok(());
+            }
+        } else if sleep_or_stop(stop, Duration::from_secs(cfg.poll_seconds)).await {
+            conn.logout().await;
+            return Ok(());
+        }
+    }
+}
+
+/// Fetches everything new in bounded UID windows, stores it, processes it
+/// and moves it out of the inbox.
+async fn drain(
+    ctx: &Context,
+    cfg: &Imap,
+    conn: &mut ImapConnection,
+    folders: &Folders,
+) -> Result<()> {
+    let mailbox_name = conn.folder(&cfg.mailbox);
+    let mailbox = conn
+        .session
+        .select(&mailbox_name)
+        .await
+        .with_context(|| format!("SELECT {mailbox_name}"))?;
+    let uidvalidity = i64::from(
+        mailbox
+            .uid_validity
+            .ok_or_else(|| anyhow!("the server gave no UIDVALIDITY for {mailbox_name}"))?,
+    );
+    let mut checkpoint = match ctx.store.checkpoint(&cfg.mailbox).await? {
+        Some(cp) if cp.uidvalidity == uidvalidity => cp,
+        Some(cp) => {
+            // The mailbox was recreated: UIDs mean nothing any more. Read it
+            // all again; processing recognises mail it has seen by
+            // Message-ID and content hash, so nothing is repeated.
+            warn!(
+                old = cp.uidvalidity,
+                new = uidvalidity,
+                "UIDVALIDITY changed; resynchronising"
+            );
+            Checkpoint {
+                mailbox: cfg.mailbox.clone(),
+                uidvalidity,
+                last_uid: 0,
+            }
+        }
+        None => Checkpoint {
+            mailbox: cfg.mailbox.clone(),
+            uidvalidity,
+            last_uid: 0,
+        },
+    };
+    finish_moves(ctx, cfg, conn, folders, uidvalidity).await?;
+
+    let window = i64::from(cfg.fetch_window);
+    let last_existing = match mailbox.uid_next {
+        Some(next) => i64::from(next) - 1,
+        None => highest_uid(conn).await?,
+    };
+    while checkpoint.last_uid < last_existing {
+        let start = checkpoint.last_uid + 1;
+        let end = (start + window - 1).min(last_existing);
+        let fetched = fetch_window(ctx, conn, &checkpoint, start, end).await?;
+        checkpoint.last_uid = end;
+        let stored = ctx
+            .store
+            .store_fetched(&checkpoint, &fetched, ctx.now())
+            .await?;
+        debug!(
+            start,
+            end,
+            fetched = fetched.len(),
+            stored = stored.len(),
+            "window stored"
+        );
+        process::process_pending(ctx).await?;
+        finish_moves(ctx, cfg, conn, folders, uidvalidity).await?;
+    }
+    Ok(())
+}
+
+async fn highest_uid(conn: &mut ImapConnection) -> Result<i64> {
+    let uids = conn.session.uid_search("ALL").await?;
+    Ok(uids.into_iter().max().map(i64::from).unwrap_or(0))
+}
+
+/// Fetches UIDs `start..=end`: sizes first, so that an oversized message is
+/// never downloaded, then the bodies with BODY.PEEK[] (never sets \Seen).
+async fn fetch_window(
+    ctx: &Context,
+    conn: &mut ImapConnection,
+    checkpoint: &Checkpoint,
+    start: i64,
+    end: i64,
+) -> Result<Vec<NewRawMessage>> {
+    let cap = ctx.config.intake.max_message_bytes;
+    let range = format!("{start}:{end}");
+    // Drain each FETCH stream completely before the next command.
+    let sizes: Vec<(u32, u64, Option<i64>)> = conn
+        .session
+        .uid_fetch(&range, "(UID RFC822.SIZE INTERNALDATE)")
+        .await?
+        .try_filter_map(|f| async move {
+            Ok(f.uid.map(|uid| {
+                (
+                    uid,
+                    u64::from(f.size.unwrap_or(0)),
+                    f.internal_date().map(|d| d.timestamp()),
+                )
+            }))
+        })
+        .try_collect()
+        .await
+        .context("UID FETCH sizes")?;
+    // Servers may answer a range with messages outside it.
+    let sizes: Vec<_> = sizes
+        .into_iter()
+        .filter(|(uid, _, _)| i64::from(*uid) >= start && i64::from(*uid) <= end)
+        .collect();
+    let (small, big): (Vec<_>, Vec<_>) = sizes.iter().partition(|(_, size, _)| *size <= cap);
+
+    let mut bodies: HashMap<u32, Vec<u8>> = HashMap::new();
+    if !small.is_empty() {
+        let set = uid_set(&small.iter().map(|(uid, _, _)| *uid).collect::<Vec<_>>());
+        let fetched: Vec<(u32, Vec<u8>)> = conn
+            .session
+            .uid_fetch(&set, "(UID BODY.PEEK[])")
+            .await?
+            .try_filter_map(|f| async move {
+                Ok(match (f.uid, f.body()) {
+                    (Some(uid), Some(body)) => Some((uid, body.to_vec())),
+                    _ => None,
+                })
+            })
+            .try_collect()
+            .await
+            .context("UID FETCH bodies")?;
+        bodies.extend(fetched);
+    }
+    if !big.is_empty() {
+        let set = uid_set(&big.iter().map(|(uid, _, _)| *uid).collect::<Vec<_>>());
+        let fetched: Vec<(u32, Vec<u8>)> = conn
+            .session
+            .uid_fetch(&set, "(UID BODY.PEEK[HEADER])")
+            .await?
+            .try_filter_map(|f| async move {
+                Ok(match (f.uid, f.header()) {
+                    (Some(uid), Some(h)) => Some((uid, h.to_vec())),
+                    _ => None,
+                })
+            })
+            .try_collect()
+            .await
+            .context("UID FETCH headers of oversized messages")?;
+        bodies.extend(fetched);
+    }
+
+    let now = ctx.now();
+    let mut out = Vec::with_capacity(sizes.len());
+    for (uid, size, internal) in sizes {
+        let Some(bytes) = bodies.remove(&uid) else {
+            // Expunged between the two fetches: nothing to store.
+            continue;
+        };
+        let quarantine_reason = (size > cap).then(|| {
+            format!(
+                "message is {size} bytes, over the {cap}-byte limit ([intake] max_message_bytes); only its headers were kept"
+            )
+        });
+        let sha256 = sha256_hex(&bytes);
+        out.push(NewRawMessage {
+            message_id: stored_message_id(&bytes, &sha256),
+            sha256,
+            bytes,
+            source: "imap".into(),
+            mailbox: Some(checkpoint.mailbox.clone()),
+            uidvalidity: Some(checkpoint.uidvalidity),
+            uid: Some(i64::from(uid)),
+            arrived_at: internal
+                .and_then(|s| jiff::Timestamp::from_second(s).ok())
+                .unwrap_or(now),
+            quarantine_reason,
+        });
+    }
+    Ok(out)
+}
+
+/// Moves stored and processed messages out of the inbox: quarantined ones
+/// to the quarantine folder, the rest to the processed folder.
+async fn finish_moves(
+    ctx: &Context,
+    cfg: &Imap,
+    conn: &mut ImapConnection,
+    folders: &Folders,
+    uidvalidity: i64,
+) -> Result<()> {
+    let pending = ctx.store.server_pending(&cfg.mailbox).await?;
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let mut stale = Vec::new();
+    let mut to_processed = (Vec::new(), Vec::new());
+    let mut to_quarantine = (Vec::new(), Vec::new());
+    for p in pending {
+        let Ok(uid) = u32::try_from(p.uid) else {
+            stale.push(p.id);
+            continue;
+        };
+        if p.uidvalidity != uidvalidity {
+            // Its UID belongs to a mailbox that no longer exists.
+            stale.push(p.id);
+        } else if p.state == "new" {
+            // Not processed yet: stays in the inbox until it is.
+        } else if p.state == "quarantined" {
+            to_quarantine.0.push(uid);
+            to_quarantine.1.push(p.id);
+        } else {
+            to_processed.0.push(uid);
+            to_processed.1.push(p.id);
+        }
+    }
+    ctx.store.mark_server_done(&stale).await?;
+    for ((uids, ids), folder) in [
+        (to_processed, &folders.processed),
+        (to_quarantine, &folders.quarantine),
+    ] {
+        for chunk in uids.chunks(500).zip(ids.chunks(500)) {
+            conn.move_uids(chunk.0, folder).await?;
+            ctx.store.mark_server_done(chunk.1).await?;
+        }
+    }
+    Ok(())
+}

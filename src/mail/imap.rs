@@ -1,0 +1,390 @@
+//! The IMAP adapter: connecting (implicit TLS, STARTTLS or loopback
+//! plaintext) with socket timeouts, and the few commands ingestion needs.
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use futures::TryStreamExt;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_io_timeout::TimeoutStream;
+use tokio_rustls::client::TlsStream;
+
+use crate::config::{Imap, Tls};
+
+/// A TCP connection, with or without TLS.
+#[derive(Debug)]
+pub enum MailStream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for MailStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            MailStream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            MailStream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for MailStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            MailStream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            MailStream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+    fn poll_flush(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            MailStream::Plain(s) => Pin::new(s).poll_flush(cx),
+            MailStream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+    fn poll_shutdown(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            MailStream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            MailStream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+/// async-imap has no per-command timeout and would wait forever on a
+/// connection a NAT box silently dropped; every read and write is bounded.
+pub type TimedStream = Pin<Box<TimeoutStream<MailStream>>>;
+pub type ImapSession = async_imap::Session<TimedStream>;
+
+/// What the server offers that ingestion cares about.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ServerFeatures {
+    pub idle: bool,
+    pub r#move: bool,
+    pub uidplus: bool,
+}
+
+/// A logged-in session with what the server supports.
+pub struct ImapConnection {
+    pub session: ImapSession,
+    pub features: ServerFeatures,
+    /// The server's hierarchy separator (`.` for Dovecot Maildir, `/` for
+    /// Exchange).
+    pub delimiter: String,
+    timeout: Duration,
+}
+
+pub async fn tls_connect(
+    host: &str,
+    tcp: TcpStream,
+    ca_file: Option<&std::path::Path>,
+) -> Result<TlsStream<TcpStream>> {
+    let config = super::tls::client_config(ca_file)?;
+    let name = rustls::pki_types::ServerName::try_from(host.to_string())
+        .map_err(|_| anyhow!("{host:?} is not a valid TLS server name"))?;
+    tokio_rustls::TlsConnector::from(config)
+        .connect(name, tcp)
+        .await
+        .with_context(|| format!("TLS handshake with {host} failed"))
+}
+
+impl ImapConnection {
+    /// Connects and logs in, bounded by the configured timeout at each step.
+    pub async fn connect(cfg: &Imap) -> Result<ImapConnection> {
+        let c = &cfg.connection;
+        let port = c.port_or(993, 143);
+        let timeout = Duration::from_secs(c.timeout_seconds);
+        let host = c.host.as_str();
+        let tcp = tokio::time::timeout(timeout, TcpStream::connect((host, port)))
+            .await
+            .map_err(|_| anyhow!("connecting to IMAP server {host}:{port} timed out"))?
+            .with_context(|| format!("cannot connect to IMAP server {host}:{port}"))?;
+        tcp.set_nodelay(true).ok();
+        let step = async {
+            let (stream, greeted) = match c.tls {
+                Tls::Implicit => (
+                    MailStream::Tls(Box::new(
+                        tls_connect(host, tcp, c.ca_file.as_deref()).await?,
+                    )),
+                    false,
+                ),
+                Tls::None => (MailStream::Plain(tcp), false),
+                Tls::Starttls => {
+                    let tcp = starttls_preamble(tcp).await?;
+                    (
+                        MailStream::Tls(Box::new(
+                            tls_connect(host, tcp, c.ca_file.as_deref()).await?,
+                        )),
+                        true,
+                    )
+                }
+            };
+            let mut timed = TimeoutStream::new(stream);
+            timed.set_read_timeout(Some(timeout));
+            timed.set_write_timeout(Some(timeout));
+            let mut client = async_imap::Client::new(Box::pin(timed));
+            if !greeted {
+                // After STARTTLS there is no second greeting.
+                client
+                    .read_response()
+                    .await
+                    .context("reading the IMAP greeting")?
+                    .ok_or_else(|| anyhow!("IMAP server closed the connection before greeting"))?;
+            }
+            let username = c.username.clone().unwrap_or_default();
+            let password = c.password()?.unwrap_or_default();
+            let mut session = client
+                .login(&username, &password)
+                .await
+                .map_err(|(e, _)| anyhow!("IMAP login as {username} failed: {e}"))?;
+            let caps = session.capabilities().await.context("IMAP CAPABILITY")?;
+            let features = ServerFeatures {
+                idle: caps.has_str("IDLE"),
+                r#move: caps.has_str("MOVE"),
+                uidplus: caps.has_str("UIDPLUS"),
+            };
+            let delimiter = {
+                let names: Vec<_> = session
+                    .list(Some(""), Some(""))
+                    .await
+                    .context("IMAP LIST for the hierarchy separator")?
+                    .try_collect()
+                    .await?;
+                names
+                    .first()
+                    .and_then(|n| n.delimiter().map(str::to_string))
+                    .unwrap_or_else(|| "/".to_string())
+            };
+            Ok::<_, anyhow::Error>(ImapConnection {
+                session,
+                features,
+                delimiter,
+                timeout,
+            })
+        };
+        tokio::time::timeout(timeout * 2, step)
+            .await
+            .map_err(|_| anyhow!("IMAP login at {host}:{port} timed out"))?
+    }
+
+    /// A configured folder name (`/` for hierarchy) in the server's own
+    /// separator.
+    pub fn folder(&self, configured: &str) -> String {
+        if self.delimiter == "/" || configured.eq_ignore_ascii_case("INBOX") {
+            configured.to_string()
+        } else {
+            configured.replace('/', &self.delimiter)
+        }
+    }
+
+    /// Creates a folder (and its parents) if it does not exist.
+    pub async fn ensure_folder(&mut self, configured: &str) -> Result<String> {
+        let name = self.folder(configured);
+        let existing: Vec<_> = self
+            .session
+            .list(Some(""), Some(&name))
+            .await?
+            .try_collect()
+            .await?;
+        if existing.is_empty() {
+            if let Err(e) = self.session.create(&name).await {
+                // Another instance may have created it meanwhile.
+                let again: Vec<_> = self
+                    .session
+                    .list(Some(""), Some(&name))
+                    .await?
+                    .try_collect()
+                    .await?;
+                if again.is_empty() {
+                    return Err(anyhow!("cannot create IMAP folder {name}: {e}"));
+                }
+            }
+        }
+        Ok(name)
+    }
+
+    /// Moves messages by UID: UID MOVE when the server has it, else COPY,
+    /// flag \Deleted and expunge those UIDs.
+    pub async fn move_uids(&mut self, uids: &[u32], folder: &str) -> Result<()> {
+        if uids.is_empty() {
+            return Ok(());
+        }
+        let set = uid_set(uids);
+        if self.features.r#move {
+            self.session
+                .uid_mv(&set, folder)
+                .await
+                .with_context(|| format!("UID MOVE to {folder}"))?;
+        } else {
+            self.session
+                .uid_copy(&set, folder)
+                .await
+                .with_context(|| format!("UID COPY to {folder}"))?;
+            let _: Vec<_> = self
+                .session
+                .uid_store(&set, "+FLAGS.SILENT (\\Deleted)")
+                .await?
+                .try_collect()
+                .await?;
+            if self.features.uidplus {
+                let _: Vec<_> = self.session.uid_expunge(&set).await?.try_collect().await?;
+            } else {
+                let _: Vec<_> = self.session.expunge().await?.try_collect().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends a message (our sent mail) to a folder, marked \Seen.
+    pub async fn append(&mut self, folder: &str, bytes: &[u8]) -> Result<()> {
+        self.session
+            .append(folder, Some("(\\Seen)"), None, bytes)
+            .await
+            .with_context(|| format!("APPEND to {folder}"))
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Waits in IDLE until the server reports a change, `wait` passes, or
+    /// `stop` turns true (then the bool is true). IDLE is ended with DONE
+    /// either way, so the session can be used again; the caller always
+    /// fetches afterwards.
+    pub async fn idle_wait(
+        self,
+        wait: Duration,
+        stop: &mut tokio::sync::watch::Receiver<bool>,
+    ) -> Result<(ImapConnection, bool)> {
+        let ImapConnection {
+            session,
+            features,
+            delimiter,
+            timeout,
+        } = self;
+        let mut idle = session.idle();
+        idle.init().await.context("starting IDLE")?;
+        // The read timeout would cut a quiet IDLE short; allow the whole wait
+        // plus a margin instead, then restore it.
+        idle.as_mut()
+            .as_mut()
+            .set_read_timeout_pinned(Some(wait + timeout));
+        let mut stopped = false;
+        {
+            let (wait_fut, interrupt) = idle.wait_with_timeout(wait);
+            tokio::pin!(wait_fut);
+            tokio::select! {
+                r = &mut wait_fut => { r.context("waiting in IDLE")?; }
+                _ = stop.changed() => {
+                    stopped = true;
+                    drop(interrupt);
+                    wait_fut.await.context("leaving IDLE")?;
+                }
+            }
+        }
+        idle.as_mut()
+            .as_mut()
+            .set_read_timeout_pinned(Some(timeout));
+        let session = tokio::time::timeout(timeout, idle.done())
+            .await
+            .map_err(|_| anyhow!("IDLE DONE timed out"))?
+            .context("ending IDLE")?;
+        Ok((
+            ImapConnection {
+                session,
+                features,
+                delimiter,
+                timeout,
+            },
+            stopped || *stop.borrow(),
+        ))
+    }
+
+    pub async fn logout(mut self) {
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.session.logout()).await;
+    }
+}
+
+/// Reads the greeting and negotiates STARTTLS on the raw socket, before
+/// async-imap sees it.
+async fn starttls_preamble(tcp: TcpStream) -> Result<TcpStream> {
+    let mut reader = BufReader::new(tcp);
+    let mut line = String::new();
+    reader
+        .read_line(&mut line)
+        .await
+        .context("reading the IMAP greeting")?;
+    if !line.starts_with("* OK") && !line.starts_with("* PREAUTH") {
+        bail!("unexpected IMAP greeting: {}", line.trim_end());
+    }
+    reader.get_mut().write_all(b"s0 STARTTLS\r\n").await?;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).await? == 0 {
+            bail!("IMAP server closed the connection during STARTTLS");
+        }
+        if line.starts_with("s0 OK") {
+            break;
+        }
+        if line.starts_with("s0 ") {
+            bail!("IMAP server refused STARTTLS: {}", line.trim_end());
+        }
+    }
+    if !reader.buffer().is_empty() {
+        bail!("IMAP server sent data after STARTTLS (possible injection); refusing");
+    }
+    Ok(reader.into_inner())
+}
+
+/// Compresses UIDs into an IMAP sequence set: `1:3,7,9:10`.
+pub fn uid_set(uids: &[u32]) -> String {
+    let mut sorted = uids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let start = sorted[i];
+        let mut end = start;
+        while i + 1 < sorted.len() && sorted[i + 1] == end + 1 {
+            i += 1;
+            end = sorted[i];
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if start == end {
+            out.push_str(&start.to_string());
+        } else {
+            out.push_str(&format!("{start}:{end}"));
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uid_set;
+
+    #[test]
+    fn uid_sets_are_compressed() {
+        assert_eq!(uid_set(&[3, 1, 2, 7, 9, 10]), "1:3,7,9:10");
+        assert_eq!(uid_set(&[5]), "5");
+        assert_eq!(uid_set(&[]), "");
+        assert_eq!(uid_set(&[4, 4, 5]), "4:5");
+    }
+}

@@ -1,0 +1,8 @@
+//! Adapters to the mail world: mail-parser, async-imap, lettre.
+
+pub mod compose;
+pub mod imap;
+pub mod message;
+pub mod raw;
+pub mod smtp;
+pub mod tls;

@@ -1,0 +1,258 @@
+//! Raw messages as they arrived, and the mailbox checkpoints of ingestion.
+
+use anyhow::{Context, Result};
+use sqlx::AnyConnection;
+
+use super::{to_secs, Store};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub mailbox: String,
+    pub uidvalidity: i64,
+    pub last_uid: i64,
+}
+
+/// A message about to be stored: its bytes and where it came from.
+#[derive(Debug, Clone)]
+pub struct NewRawMessage {
+    pub bytes: Vec<u8>,
+    pub sha256: String,
+    pub message_id: String,
+    pub source: String,
+    pub mailbox: Option<String>,
+    pub uidvalidity: Option<i64>,
+    pub uid: Option<i64>,
+    pub arrived_at: jiff::Timestamp,
+    /// Set for messages refused before parsing (too large to download).
+    pub quarantine_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RawMessage {
+    pub id: i64,
+    pub sha256: String,
+    pub message_id: String,
+    pub source: String,
+    pub mailbox: Option<String>,
+    pub uidvalidity: Option<i64>,
+    pub uid: Option<i64>,
+    pub arrived_at: i64,
+    pub size: i64,
+    pub bytes: Vec<u8>,
+    pub state: String,
+    pub kind: Option<String>,
+    pub case_id: Option<i64>,
+    pub quarantine_reason: Option<String>,
+}
+
+/// A stored message still sitting in the server's inbox.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ServerPending {
+    pub id: i64,
+    pub uidvalidity: i64,
+    pub uid: i64,
+    pub state: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct QuarantinedMessage {
+    pub id: i64,
+    pub message_id: String,
+    pub arrived_at: i64,
+    pub size: i64,
+    pub quarantine_reason: Option<String>,
+}
+
+impl Store {
+    pub async fn checkpoint(&self, mailbox: &str) -> Result<Option<Checkpoint>> {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT uidvalidity, last_uid FROM mailbox_checkpoints WHERE mailbox = $1",
+        )
+        .bind(mailbox)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(uidvalidity, last_uid)| Checkpoint {
+            mailbox: mailbox.to_string(),
+            uidvalidity,
+            last_uid,
+        }))
+    }
+
+    /// Stores a fetched window and advances the checkpoint in one
+    /// transaction, so a crash either keeps both or neither. Messages
+    /// already stored under the same mailbox/UIDVALIDITY/UID are skipped.
+    /// Returns the ids of the rows inserted.
+    pub async fn store_fetched(
+        &self,
+        checkpoint: &Checkpoint,
+        messages: &[NewRawMessage],
+        now: jiff::Timestamp,
+    ) -> Result<Vec<i64>> {
+        let mut tx = self.begin().await?;
+        let mut ids = Vec::with_capacity(messages.len());
+        for m in messages {
+            if let Some(id) = insert_raw(&mut tx, m, now).await? {
+                ids.push(id);
+            }
+        }
+        sqlx::query(
+            "INSERT INTO mailbox_checkpoints (mailbox, uidvalidity, last_uid, updated_at)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity,
+                 last_uid = excluded.last_uid, updated_at = excluded.updated_at",
+        )
+        .bind(&checkpoint.mailbox)
+        .bind(checkpoint.uidvalidity)
+        .bind(checkpoint.last_uid)
+        .bind(to_secs(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await.context("committing fetched messages")?;
+        Ok(ids)
+    }
+
+    /// Stores one message from a file or Maildir. Returns its id and whether
+    /// it was new; the same bytes stored twice are one row.
+    pub async fn store_raw(&self, m: &NewRawMessage, now: jiff::Timestamp) -> Result<(i64, bool)> {
+        let mut tx = self.begin().await?;
+        let existing: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM raw_messages WHERE sha256 = $1 AND source = $2 ORDER BY id LIMIT 1",
+        )
+        .bind(&m.sha256)
+        .bind(&m.source)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(id) = existing {
+            tx.commit().await?;
+            return Ok((id, false));
+        }
+        let id = insert_raw(&mut tx, m, now)
+            .await?
+            .context("raw message insert returned no id")?;
+        tx.commit().await?;
+        Ok((id, true))
+    }
+
+    /// Messages stored but not yet moved out of the server's inbox.
+    pub async fn server_pending(&self, mailbox: &str) -> Result<Vec<ServerPending>> {
+        Ok(sqlx::query_as(
+            "SELECT id, uidvalidity, uid, state FROM raw_messages
+             WHERE server_done = 0 AND mailbox = $1 AND uid IS NOT NULL
+             ORDER BY uid",
+        )
+        .bind(mailbox)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn mark_server_done(&self, ids: &[i64]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin().await?;
+        for id in ids {
+            sqlx::query("UPDATE raw_messages SET server_done = 1 WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The oldest messages not yet processed.
+    pub async fn unprocessed(&self, limit: i64) -> Result<Vec<RawMessage>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {RAW_COLUMNS} FROM raw_messages WHERE state = 'new' ORDER BY id LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn raw_message(&self, id: i64) -> Result<Option<RawMessage>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {RAW_COLUMNS} FROM raw_messages WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn raw_state(&self, id: i64) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT state FROM raw_messages WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Messages that made no case: (Message-ID, kind, reason).
+    pub async fn not_cases(&self) -> Result<Vec<(String, Option<String>, Option<String>)>> {
+        Ok(sqlx::query_as(
+            "SELECT message_id, kind, quarantine_reason FROM raw_messages
+             WHERE state IN ('ignored', 'quarantined') ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn quarantined(&self) -> Result<Vec<QuarantinedMessage>> {
+        Ok(sqlx::query_as(
+            "SELECT id, message_id, arrived_at, size, quarantine_reason FROM raw_messages
+             WHERE state = 'quarantined' ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Counts of raw messages by processing state.
+    pub async fn raw_states(&self) -> Result<Vec<(String, i64)>> {
+        Ok(
+            sqlx::query_as(
+                "SELECT state, COUNT(*) FROM raw_messages GROUP BY state ORDER BY state",
+            )
+            .fetch_all(&self.pool)
+            .await?,
+        )
+    }
+}
+
+const RAW_COLUMNS: &str = "id, sha256, message_id, source, mailbox, uidvalidity, uid, arrived_at, \
+     size, bytes, state, kind, case_id, quarantine_reason";
+
+async fn insert_raw(
+    conn: &mut AnyConnection,
+    m: &NewRawMessage,
+    now: jiff::Timestamp,
+) -> Result<Option<i64>> {
+    let state = if m.quarantine_reason.is_some() {
+        "quarantined"
+    } else {
+        "new"
+    };
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO raw_messages (sha256, message_id, source, mailbox, uidvalidity, uid,
+             arrived_at, size, bytes, state, quarantine_reason, stored_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (mailbox, uidvalidity, uid) DO NOTHING
+         RETURNING id",
+    )
+    .bind(&m.sha256)
+    .bind(&m.message_id)
+    .bind(&m.source)
+    .bind(&m.mailbox)
+    .bind(m.uidvalidity)
+    .bind(m.uid)
+    .bind(to_secs(m.arrived_at))
+    .bind(i64::try_from(m.bytes.len()).unwrap_or(i64::MAX))
+    .bind(&m.bytes)
+    .bind(state)
+    .bind(&m.quarantine_reason)
+    .bind(to_secs(now))
+    .fetch_optional(&mut *conn)
+    .await
+    .context("storing a raw message")?;
+    Ok(id)
+}

@@ -1,0 +1,430 @@
+//! The storage contract: one suite, run unchanged against SQLite and
+//! against a throwaway PostgreSQL cluster from the test bed.
+
+mod common;
+
+use foid::store::{
+    self, Checkpoint, NewCase, NewOutboxMessage, NewQuestion, NewRawMessage, QuestionPart,
+    RequesterIdentity, Store,
+};
+use jiff::civil::date;
+use jiff::Timestamp;
+use serde_json::json;
+
+fn raw(uid: Option<i64>, body: &str) -> NewRawMessage {
+    let bytes =
+        format!("From: a@public.test\r\nMessage-ID: <{body}@public.test>\r\n\r\n{body}\r\n")
+            .into_bytes();
+    NewRawMessage {
+        sha256: foid::mail::raw::sha256_hex(&bytes),
+        message_id: format!("<{body}@public.test>"),
+        bytes,
+        source: if uid.is_some() { "imap" } else { "import" }.into(),
+        mailbox: uid.map(|_| "INBOX".to_string()),
+        uidvalidity: uid.map(|_| 7),
+        uid,
+        arrived_at: ts(1_795_000_000),
+        quarantine_reason: None,
+    }
+}
+
+fn ts(s: i64) -> Timestamp {
+    Timestamp::from_second(s).expect("timestamp")
+}
+
+async fn contract(store: Store) {
+    let now = ts(1_795_000_100);
+
+    // Migrations are idempotent.
+    assert_eq!(store.migrate().await.expect("migrate again"), 0);
+
+    // Checkpoint and fetched messages commit together; a UID seen twice is one row.
+    assert_eq!(store.checkpoint("INBOX").await.expect("checkpoint"), None);
+    let cp = Checkpoint {
+        mailbox: "INBOX".into(),
+        uidvalidity: 7,
+        last_uid: 2,
+    };
+    let ids = store
+        .store_fetched(&cp, &[raw(Some(1), "one"), raw(Some(2), "two")], now)
+        .await
+        .expect("store window");
+    assert_eq!(ids.len(), 2);
+    let again = store
+        .store_fetched(&cp, &[raw(Some(2), "two")], now)
+        .await
+        .expect("store window again");
+    assert!(again.is_empty(), "UID 2 stored twice");
+    assert_eq!(
+        store.checkpoint("INBOX").await.expect("cp"),
+        Some(cp.clone())
+    );
+
+    // Imported bytes are stored once.
+    let (imported, new) = store
+        .store_raw(&raw(None, "three"), now)
+        .await
+        .expect("store_raw");
+    assert!(new);
+    let (same, new) = store
+        .store_raw(&raw(None, "three"), now)
+        .await
+        .expect("store_raw");
+    assert!(!new);
+    assert_eq!(imported, same);
+
+    let pending = store.unprocessed(10).await.expect("unprocessed");
+    assert_eq!(pending.len(), 3);
+    assert_eq!(pending[0].bytes, raw(Some(1), "one").bytes);
+    assert_eq!(pending[0].arrived_at, 1_795_000_000);
+    assert_eq!(
+        store.server_pending("INBOX").await.expect("pending").len(),
+        2
+    );
+
+    // Raw bytes are immutable.
+    let tamper = sqlx::query("UPDATE raw_messages SET bytes = $1 WHERE id = $2")
+        .bind(b"changed".to_vec())
+        .bind(ids[0])
+        .execute(store.pool())
+        .await;
+    assert!(tamper.is_err(), "raw bytes could be changed");
+
+    // Requesters: found again by identity key or by any address used.
+    let mut tx = store.begin().await.expect("begin");
+    let alice = RequesterIdentity {
+        name: Some("Alice Example".into()),
+        identity_key: "alice@public.test".into(),
+        address: "Alice@Public.test".into(),
+    };
+    let a1 = store::upsert_requester(&mut tx, &alice, now)
+        .await
+        .expect("requester");
+    let a2 = store::upsert_requester(&mut tx, &alice, now)
+        .await
+        .expect("requester");
+    assert_eq!(a1, a2);
+    let wdtk = RequesterIdentity {
+        name: Some("Sarah Jenkins".into()),
+        identity_key: "name:sarah jenkins".into(),
+        address: "foi+request-1-aa@whatdotheyknow.com".into(),
+    };
+    let s1 = store::upsert_requester(&mut tx, &wdtk, now)
+        .await
+        .expect("requester");
+    let s2 = store::upsert_requester(
+        &mut tx,
+        &RequesterIdentity {
+            address: "foi+request-2-bb@whatdotheyknow.com".into(),
+            ..wdtk.clone()
+        },
+        now,
+    )
+    .await
+    .expect("requester");
+    assert_eq!(s1, s2, "one WhatDoTheyKnow user across request addresses");
+    assert_ne!(a1, s1);
+
+    // References count per prefix and year.
+    assert_eq!(
+        store::next_reference_number(&mut tx, "FOI", 2026)
+            .await
+            .expect("ref"),
+        1
+    );
+    assert_eq!(
+        store::next_reference_number(&mut tx, "FOI", 2026)
+            .await
+            .expect("ref"),
+        2
+    );
+    assert_eq!(
+        store::next_reference_number(&mut tx, "EIR", 2026)
+            .await
+            .expect("ref"),
+        1
+    );
+    assert_eq!(
+        store::next_reference_number(&mut tx, "FOI", 2027)
+            .await
+            .expect("ref"),
+        1
+    );
+
+    let case_id = store::insert_case(
+        &mut tx,
+        &NewCase {
+            reference: "FOI-2026-00002".into(),
+            regime: "foi".into(),
+            kind: "foi".into(),
+            requester_id: a1,
+            requester_address: "alice@public.test".into(),
+            reply_to: "alice@public.test".into(),
+            subject: "Potholes".into(),
+            received_at: ts(1_795_000_000),
+            received_on: date(2026, 11, 18),
+            due_on: Some(date(2026, 12, 16)),
+            raw_message_id: ids[0],
+            request_text: "1. How many?\n2. How much?".into(),
+            questions: vec![
+                NewQuestion {
+                    number: 1,
+                    text: "How many?".into(),
+                    options: vec![],
+                    parts: vec![QuestionPart {
+                        label: "a".into(),
+                        text: "by ward".into(),
+                    }],
+                },
+                NewQuestion {
+                    number: 2,
+                    text: "How much?".into(),
+                    options: vec!["0%".into(), "100%".into()],
+                    parts: vec![],
+                },
+            ],
+        },
+        now,
+    )
+    .await
+    .expect("case");
+    store::add_event(
+        &mut tx,
+        case_id,
+        now,
+        "foid",
+        "opened",
+        &json!({"why": "test"}),
+    )
+    .await
+    .expect("event");
+    store::add_flag(
+        &mut tx,
+        case_id,
+        "repeat",
+        &json!({"cases": ["FOI-2025-00001"]}),
+        now,
+    )
+    .await
+    .expect("flag");
+    store::link_message(&mut tx, "<one@public.test>", case_id, "in")
+        .await
+        .expect("link");
+    store::link_message(&mut tx, "<one@public.test>", case_id, "in")
+        .await
+        .expect("link twice");
+    store::finish_raw(
+        &mut tx,
+        ids[0],
+        "processed",
+        Some("foi"),
+        Some(case_id),
+        None,
+        now,
+    )
+    .await
+    .expect("finish");
+    let outbox_id = store::enqueue(
+        &mut tx,
+        &NewOutboxMessage {
+            case_id: Some(case_id),
+            purpose: "acknowledgement".into(),
+            message_id: "<ack1@council.test>".into(),
+            envelope_from: "foi@council.test".into(),
+            recipients: vec!["alice@public.test".into()],
+            bytes: b"Subject: ack\r\n\r\nthanks\r\n".to_vec(),
+        },
+        false,
+        now,
+    )
+    .await
+    .expect("enqueue");
+    store::enqueue(
+        &mut tx,
+        &NewOutboxMessage {
+            case_id: Some(case_id),
+            purpose: "case_email".into(),
+            message_id: "<held@council.test>".into(),
+            envelope_from: "foi@council.test".into(),
+            recipients: vec!["officer1@council.test".into()],
+            bytes: b"Subject: held\r\n\r\nheld\r\n".to_vec(),
+        },
+        true,
+        now,
+    )
+    .await
+    .expect("enqueue held");
+    tx.commit().await.expect("commit");
+
+    // Lookups that link replies to their case.
+    let mut tx = store.begin().await.expect("begin");
+    assert_eq!(
+        store::case_id_by_reference(&mut tx, "foi-2026-00002")
+            .await
+            .expect("by ref"),
+        Some(case_id)
+    );
+    assert_eq!(
+        store::case_id_by_message_ids(&mut tx, &["<nope@x>".into(), "<one@public.test>".into()])
+            .await
+            .expect("by thread"),
+        Some(case_id)
+    );
+    assert_eq!(
+        store::open_case_by_reply_address(&mut tx, "ALICE@public.test")
+            .await
+            .expect("by address"),
+        Some(case_id)
+    );
+    assert_eq!(
+        store::processed_twin(
+            &mut tx,
+            999,
+            "<one@public.test>",
+            &raw(Some(1), "one").sha256
+        )
+        .await
+        .expect("twin"),
+        Some((ids[0], Some(case_id)))
+    );
+    tx.rollback().await.expect("rollback");
+
+    // The case as the command line shows it.
+    let view = store
+        .case_by_reference("FOI-2026-00002")
+        .await
+        .expect("view")
+        .expect("case exists");
+    assert_eq!(view.requester.email, "alice@public.test");
+    assert_eq!(view.requester.name.as_deref(), Some("Alice Example"));
+    assert_eq!(view.received_on, "2026-11-18");
+    assert_eq!(view.due_on.as_deref(), Some("2026-12-16"));
+    assert_eq!(view.questions.len(), 2);
+    assert_eq!(view.questions[0].parts[0].text, "by ward");
+    assert_eq!(view.questions[1].options, vec!["0%", "100%"]);
+    assert_eq!(view.flags.len(), 1);
+    assert_eq!(store.cases(true).await.expect("cases").len(), 1);
+    let events = store.case_events(case_id).await.expect("events");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].detail["why"], "test");
+
+    // The event log is append-only.
+    let rewrite = sqlx::query("UPDATE case_events SET actor = 'someone else' WHERE case_id = $1")
+        .bind(case_id)
+        .execute(store.pool())
+        .await;
+    assert!(rewrite.is_err(), "case events could be rewritten");
+    let erase = sqlx::query("DELETE FROM case_events WHERE case_id = $1")
+        .bind(case_id)
+        .execute(store.pool())
+        .await;
+    assert!(erase.is_err(), "case events could be deleted");
+
+    // The due date changes only with an event saying why.
+    store
+        .set_due_date(
+            case_id,
+            Some(date(2026, 12, 17)),
+            "due_date_recomputed",
+            &json!({"old": "2026-12-16"}),
+            now,
+        )
+        .await
+        .expect("set due");
+    let view = store
+        .case_by_reference("FOI-2026-00002")
+        .await
+        .expect("view")
+        .expect("case");
+    assert_eq!(view.due_on.as_deref(), Some("2026-12-17"));
+    assert_eq!(store.case_events(case_id).await.expect("events").len(), 2);
+
+    // Outbox: held rows are never claimed; a claim counts the attempt first.
+    let claimed = store.claim_outbox(now, 10).await.expect("claim");
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].id, outbox_id);
+    assert_eq!(claimed[0].attempts, 1);
+    assert_eq!(claimed[0].recipients(), vec!["alice@public.test"]);
+    assert!(
+        store.claim_outbox(now, 10).await.expect("claim").is_empty(),
+        "claimed twice"
+    );
+    store
+        .outbox_retry(outbox_id, "421 try later", now)
+        .await
+        .expect("retry");
+    let again = store.claim_outbox(now, 10).await.expect("claim");
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempts, 2);
+    store.outbox_sent(outbox_id, now).await.expect("sent");
+    assert!(store
+        .claim_outbox(ts(1_900_000_000), 10)
+        .await
+        .expect("claim")
+        .is_empty());
+
+    // Settings.
+    assert_eq!(store.setting("k").await.expect("setting"), None);
+    store.set_setting("k", "v1").await.expect("set");
+    store.set_setting("k", "v2").await.expect("set");
+    assert_eq!(
+        store.setting("k").await.expect("setting").as_deref(),
+        Some("v2")
+    );
+
+    // Writers in parallel never hand out the same reference number.
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            for _ in 0..15 {
+                let mut tx = store.begin().await.expect("begin");
+                got.push(
+                    store::next_reference_number(&mut tx, "SAR", 2026)
+                        .await
+                        .expect("ref"),
+                );
+                tx.commit().await.expect("commit");
+            }
+            got
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("task"));
+    }
+    all.sort_unstable();
+    assert_eq!(all, (1..=90).collect::<Vec<i64>>());
+
+    store.checkpoint_wal().await.expect("wal checkpoint");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contract_on_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!(
+        "sqlite://{}",
+        dir.path().join("nested/dir/foid.db").display()
+    );
+    let store = Store::open(&url)
+        .await
+        .expect("open sqlite (creating the file)");
+    assert_eq!(store.backend(), store::Backend::Sqlite);
+    assert!(store.migrate().await.expect("migrate") >= 1);
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(store.pool())
+        .await
+        .expect("journal mode");
+    assert_eq!(mode.to_lowercase(), "wal");
+    contract(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contract_on_postgres() {
+    let bed = common::TestBed::start();
+    let store = Store::open(&bed.pg_url()).await.expect("open postgres");
+    assert_eq!(store.backend(), store::Backend::Postgres);
+    assert!(store.migrate().await.expect("migrate") >= 1);
+    contract(store).await;
+}
