@@ -158,7 +158,7 @@ impl ImapConnection {
             };
             let delimiter = {
                 let names: Vec<_> = session
-                    .list(Some(""), Some(""))
+                    .list(Some(""), None)
                     .await
                     .context("IMAP LIST for the hierarchy separator")?
                     .try_collect()
@@ -193,9 +193,11 @@ impl ImapConnection {
     /// Creates a folder (and its parents) if it does not exist.
     pub async fn ensure_folder(&mut self, configured: &str) -> Result<String> {
         let name = self.folder(configured);
+        // async-imap sends the pattern as given: quote it.
+        let pattern = quote(&name);
         let existing: Vec<_> = self
             .session
-            .list(Some(""), Some(&name))
+            .list(Some(""), Some(&pattern))
             .await?
             .try_collect()
             .await?;
@@ -204,7 +206,7 @@ impl ImapConnection {
                 // Another instance may have created it meanwhile.
                 let again: Vec<_> = self
                     .session
-                    .list(Some(""), Some(&name))
+                    .list(Some(""), Some(&pattern))
                     .await?
                     .try_collect()
                     .await?;
@@ -349,6 +351,11 @@ async fn starttls_preamble(tcp: TcpStream) -> Result<TcpStream> {
     Ok(reader.into_inner())
 }
 
+/// An IMAP quoted string.
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
 /// Compresses UIDs into an IMAP sequence set: `1:3,7,9:10`.
 pub fn uid_set(uids: &[u32]) -> String {
     let mut sorted = uids.to_vec();
@@ -386,5 +393,11 @@ mod tests {
         assert_eq!(uid_set(&[5]), "5");
         assert_eq!(uid_set(&[]), "");
         assert_eq!(uid_set(&[4, 4, 5]), "4:5");
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(super::quote("FOI.Processed"), "\"FOI.Processed\"");
+        assert_eq!(super::quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
     }
 }
