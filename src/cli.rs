@@ -161,12 +161,18 @@ pub struct StatsArgs {
 
 pub fn init_logging(cli: &Cli) {
     use tracing_subscriber::EnvFilter;
+    // The daemon reports what it does; the other commands print their
+    // answer and log only warnings.
+    let default = match cli.command {
+        Command::Run(_) | Command::Import(_) => "info",
+        _ => "warn",
+    };
     let filter = cli
         .log
         .as_deref()
         .map(EnvFilter::new)
         .or_else(|| EnvFilter::try_from_default_env().ok())
-        .unwrap_or_else(|| EnvFilter::new("info"));
+        .unwrap_or_else(|| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

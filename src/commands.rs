@@ -48,7 +48,8 @@ pub fn deadline(config_path: Option<&Path>, args: &DeadlineArgs) -> Result<ExitC
         daemon::apply_holiday_config(c, &mut calendar);
     }
     let events = [ClockEvent::Received { date: received }];
-    let clock = clock::case_clock(regime, region, &events, &calendar, received);
+    let today = clock::date_of_receipt(jiff::Timestamp::now(), &tz);
+    let clock = clock::case_clock(regime, region, &events, &calendar, today);
     let due = clock
         .deadline()
         .ok_or_else(|| anyhow!("no due date could be computed"))?;

@@ -73,7 +73,7 @@ async fn contract(store: Store) {
     assert!(!new);
     assert_eq!(imported, same);
 
-    let pending = store.unprocessed(10).await.expect("unprocessed");
+    let pending = store.unprocessed(0, 10).await.expect("unprocessed");
     assert_eq!(pending.len(), 3);
     assert_eq!(pending[0].bytes, raw(Some(1), "one").bytes);
     assert_eq!(pending[0].arrived_at, 1_795_000_000);

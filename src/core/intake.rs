@@ -82,6 +82,7 @@ pub struct IncomingMessage {
     pub cc: Vec<String>,
     /// Decoded subject ("" when absent).
     pub subject: String,
+    /// Message ids are kept with their angle brackets: `<id@host>`.
     pub message_id: Option<String>,
     /// `X-Microsoft-Original-Message-ID`: Outlook rewrites Message-ID.
     pub original_message_id: Option<String>,
@@ -919,6 +920,12 @@ mod tests {
         assert_eq!(kind(&m), Kind::Foi);
         let own = msg("FOI@council.test", "Your request", "Thank you");
         assert_eq!(kind(&own), Kind::AutoReply);
+        let mut mdn = msg("jo@example.com", "Read: FOI", "was read");
+        mdn.content_type = "multipart/report".into();
+        assert_eq!(kind(&mdn), Kind::AutoReply);
+        let mut prec = msg("jo@example.com", "Re: FOI", "x");
+        prec.headers = vec![("Precedence".into(), "auto_reply".into())];
+        assert_eq!(kind(&prec), Kind::AutoReply);
     }
 
     #[test]

@@ -34,6 +34,51 @@ fn re(pattern: &str) -> Regex {
     Regex::new(pattern).expect("valid constant regex")
 }
 
+/// Undo RFC 3676 `format=flowed` (Thunderbird and others): a line ending in
+/// a space continues on the next line at the same quote depth; a leading
+/// space added for stuffing is removed; with `delsp=yes` the soft-break
+/// space itself goes too. The signature separator `-- ` stays a line.
+pub fn unflow(text: &str, delsp: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut open: Option<usize> = None; // quote depth of an unfinished paragraph
+    for raw in text.split('\n') {
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        let depth = line.chars().take_while(|c| *c == '>').count();
+        let body = line.get(depth..).unwrap_or("");
+        let body = body.strip_prefix(' ').unwrap_or(body);
+        if open.is_some_and(|d| d != depth) {
+            out.push('\n');
+            open = None;
+        }
+        if open.is_none() {
+            for _ in 0..depth {
+                out.push('>');
+            }
+            if depth > 0 {
+                out.push(' ');
+            }
+        }
+        let flowed = body.ends_with(' ') && body != "-- ";
+        if flowed {
+            let kept = if delsp {
+                body.strip_suffix(' ').unwrap_or(body)
+            } else {
+                body
+            };
+            out.push_str(kept);
+            open = Some(depth);
+        } else {
+            out.push_str(body);
+            out.push('\n');
+            open = None;
+        }
+    }
+    if out.ends_with('\n') {
+        out.pop();
+    }
+    out
+}
+
 /// Line endings to `\n`, no-break and zero-width spaces dealt with, trailing
 /// whitespace trimmed per line.
 pub fn normalise(text: &str) -> String {
@@ -147,6 +192,14 @@ fn is_quoted(line: &str) -> bool {
 }
 
 fn find_quote_start(lines: &[&str]) -> Option<(usize, Marker)> {
+    // quoted_to_end[i]: every line from i on is blank or `>`-quoted.
+    let mut quoted_to_end = vec![true; lines.len() + 1];
+    for (i, line) in lines.iter().enumerate().rev() {
+        let rest = quoted_to_end.get(i + 1).copied().unwrap_or(true);
+        if let Some(slot) = quoted_to_end.get_mut(i) {
+            *slot = rest && (line.trim().is_empty() || is_quoted(line));
+        }
+    }
     for (i, line) in lines.iter().enumerate() {
         if ORIGINAL_MESSAGE.is_match(line) || FORWARD_MARKER.is_match(line) {
             return Some((back_to_separator(lines, i), Marker::Block));
@@ -164,12 +217,7 @@ fn find_quote_start(lines: &[&str]) -> Option<(usize, Marker)> {
         if HDR_FROM.is_match(line) && is_header_block(lines, i) {
             return Some((back_to_separator(lines, i), Marker::Block));
         }
-        if is_quoted(line)
-            && lines
-                .iter()
-                .skip(i)
-                .all(|l| l.trim().is_empty() || is_quoted(l))
-        {
+        if is_quoted(line) && quoted_to_end.get(i).copied().unwrap_or(false) {
             return Some((i, Marker::QuoteLines));
         }
     }
@@ -205,35 +253,33 @@ fn back_to_separator(lines: &[&str], i: usize) -> usize {
 /// Remove WhatDoTheyKnow's footer block ("Please use this email address for
 /// all replies to this request: … Disclaimer: …") wherever it appears.
 fn remove_wdtk_footer<'a>(lines: &[&'a str]) -> Vec<&'a str> {
-    let Some(hit) = lines.iter().position(|l| WDTK_REPLY_LINE.is_match(l)) else {
-        return lines.to_vec();
-    };
-    // Start at the dashed rule above it (skipping blank lines), if any.
-    let mut start = hit;
-    let mut j = hit;
-    while j > 0 {
-        let prev = j - 1;
-        match lines.get(prev) {
-            Some(l) if l.trim().is_empty() => j = prev,
-            Some(l) if WDTK_DASHES.is_match(l) => {
-                start = prev;
-                break;
+    let mut kept: Vec<&'a str> = Vec::with_capacity(lines.len());
+    let mut in_footer = false;
+    for line in lines {
+        if in_footer {
+            // The footer ends at its closing dashed rule.
+            if WDTK_DASHES.is_match(line) {
+                in_footer = false;
             }
-            _ => break,
+            continue;
         }
-    }
-    // End at the closing dashed rule, or the end of the text.
-    let end = lines
-        .iter()
-        .enumerate()
-        .skip(hit + 1)
-        .find(|(_, l)| WDTK_DASHES.is_match(l))
-        .map_or(lines.len(), |(k, _)| k + 1);
-    let mut kept: Vec<&str> = lines.iter().take(start).copied().collect();
-    kept.extend(lines.iter().skip(end).copied());
-    // A second footer (forwarded WDTK mail) goes too.
-    if kept.iter().any(|l| WDTK_REPLY_LINE.is_match(l)) && kept.len() < lines.len() {
-        return remove_wdtk_footer(&kept);
+        if WDTK_REPLY_LINE.is_match(line) {
+            // Drop the dashed rule above it (and blank lines between), if any.
+            let blanks = kept
+                .iter()
+                .rev()
+                .take_while(|l| l.trim().is_empty())
+                .count();
+            let rule_at = kept.len().checked_sub(blanks + 1);
+            if let Some(at) =
+                rule_at.filter(|at| kept.get(*at).is_some_and(|l| WDTK_DASHES.is_match(l)))
+            {
+                kept.truncate(at);
+            }
+            in_footer = true;
+            continue;
+        }
+        kept.push(line);
     }
     kept
 }
@@ -373,7 +419,17 @@ fn extract_inner(body: &str, allow_forward: bool) -> BodyText {
                 below.iter().skip(n).map(|l| unquote_once(l)).collect()
             }
             Marker::QuoteLines => below.iter().map(|l| unquote_once(l)).collect(),
-            Marker::Block => skip_forward_headers(&below),
+            Marker::Block => {
+                // Apple Mail quotes the forwarded message with `>`.
+                let non_blank = below.iter().filter(|l| !l.trim().is_empty()).count();
+                let quoted = below.iter().filter(|l| is_quoted(l)).count();
+                if quoted * 2 > non_blank {
+                    let unquoted: Vec<&str> = below.iter().map(|l| unquote_once(l)).collect();
+                    skip_forward_headers(&unquoted)
+                } else {
+                    skip_forward_headers(&below)
+                }
+            }
         };
         let forwarded = extract_inner(&body_lines.join("\n"), false);
         let mut new_text = cover;
@@ -668,7 +724,7 @@ pub fn html_to_text(html: &str) -> String {
                     skip_depth.truncate(pos);
                 }
             } else if !self_closing {
-                skip_depth.push(name);
+                push_capped(&mut skip_depth, name);
             }
             continue;
         }
@@ -683,11 +739,7 @@ pub fn html_to_text(html: &str) -> String {
                 out.buf.push_str("________________________________");
                 out.newline();
             }
-            ("td" | "th", false) => {
-                if !out.at_line_start() {
-                    out.buf.push_str("  ");
-                }
-            }
+            ("td" | "th", false) if !out.at_line_start() => out.buf.push_str("  "),
             ("blockquote", false) => {
                 out.newline();
                 out.quote_depth += 1;
@@ -759,11 +811,11 @@ pub fn html_to_text(html: &str) -> String {
                 } else {
                     out.blank_line();
                 }
-                block_marks.push((name.clone(), out.buf.len()));
+                push_capped(&mut block_marks, (name.clone(), out.buf.len()));
             }
             ("div", false) => {
                 out.newline();
-                block_marks.push((name.clone(), out.buf.len()));
+                push_capped(&mut block_marks, (name.clone(), out.buf.len()));
             }
             ("p" | "div", true) => {
                 let started = block_marks
@@ -783,6 +835,14 @@ pub fn html_to_text(html: &str) -> String {
         }
     }
     out.finish()
+}
+
+/// Open-element stacks stay small whatever the input (unclosed tags by the
+/// thousand): beyond the cap, further elements are simply not tracked.
+fn push_capped<T>(stack: &mut Vec<T>, item: T) {
+    if stack.len() < 256 {
+        stack.push(item);
+    }
 }
 
 fn letter_label(n: u32, upper: bool) -> String {
@@ -1061,6 +1121,17 @@ mod tests {
             t,
             "Hello\n\nPlease tell me:\n1. one\n2. two\n   a) sub\n\n• x\n\nPara\n> old\n> older"
         );
+    }
+
+    #[test]
+    fn format_flowed_is_undone() {
+        let flowed = "Could you tell me how many \r\npotholes were filled?\r\n\r\n> quoted \r\n> text\r\n-- \r\nJo";
+        assert_eq!(
+            unflow(flowed, false),
+            "Could you tell me how many potholes were filled?\n\n> quoted text\n-- \nJo"
+        );
+        assert_eq!(unflow("ab \r\ncd", true), "abcd");
+        assert_eq!(unflow(" From the start", false), "From the start");
     }
 
     #[test]

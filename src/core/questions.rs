@@ -70,6 +70,7 @@ static QNUM: LazyLock<Regex> =
     LazyLock::new(|| re(r"^(?i:q|question)\s*\.?\s*(\d{1,3})(?:\s*[.):\-–—])?(?:\s+(.*))?$"));
 static NUM: LazyLock<Regex> =
     LazyLock::new(|| re(r"^(?:\((\d{1,3})\)|(\d{1,3})(?:[.)]|\s*[:\-–—]))(?:\s+(.*))?$"));
+static BARE_NUM: LazyLock<Regex> = LazyLock::new(|| re(r"^(\d{1,2})\s+\S"));
 const ROMAN_ALT: &str = "i|ii|iii|iv|v|vi|vii|viii|ix|x|xi|xii|xiii|xiv|xv";
 static ROMAN: LazyLock<Regex> = LazyLock::new(|| {
     re(&format!(
@@ -92,7 +93,7 @@ static SIGN_OFF: LazyLock<Regex> = LazyLock::new(|| {
     re(concat!(
         r"(?i)^(?:",
         r"(?:with )?(?:kind(?:est)?|warm(?:est)?|best|many) (?:regards|wishes|thanks)",
-        r"|regards|best|cheers|sincerely|rgds|kr|respectfully|take care|all the best",
+        r"|regards|best|cheers|sincerely|rgds|kr|respectfully|take care|all the best|ta|thx|tia|ty",
         r"|thanks(?: (?:again|very much|so much|a lot|in advance))?(?: for your (?:help|time|assistance))?",
         r"|(?:many )?thank you(?: (?:again|very much|so much|in advance))?(?: for your (?:help|time|assistance)(?: (?:with|in) this(?: matter| request)?)?)?",
         r"|yours (?:faithfully|sincerely|truly)",
@@ -112,9 +113,11 @@ static META: LazyLock<Regex> = LazyLock::new(|| {
         r"|\b(?:cost|fees?) (?:limit|threshold|ceiling)\b|\bappropriate limit\b|\bsection 12\b|\bs\.?\s?12\b|\bexceeds?\b|\bexceeded\b|\bprioriti[sz]e\b",
         r"|\bif (?:you|the council|your (?:council|authority)) (?:do(?:es)? not|don't|doesn't) hold\b",
         r"|\bif (?:any|some|part)(?: of)? (?:this|the|my) (?:information|request)\b",
-        r"|\btreat (?:this|it|the below) as\b",
+        r"|\b(?:treat|log|process|register|accept|handle|action)\s+(?:this|it|these|the\s+(?:\w+\s+){0,2}?(?:below|following|email|message|request|forwarded))(?:\s+(?:email|message|request|below))?\s+as\b",
+        r"|\bpass (?:this|it) (?:on|to)\b",
+        r"|\bwhen (?:i|we) (?:can|will|should|might|may) (?:expect|receive|get|hear)\b",
         r"|\bthis (?:e-?mail |message |letter )?is an? (?:formal |new )?(?:request|freedom|foi|eir|environmental|subject access)",
-        r"|\bdo not hesitate\b|\bget in touch\b|\bcontact me\b",
+        r"|\bdo not hesitate\b|\bget in touch\b|\bcontact me\b|\bplease note\b",
         r"|\bif you (?:need|have|require) (?:any )?(?:clarification|further|more|questions)",
         r"|\bif (?:anything|any part|something)\b.{0,30}\bunclear\b",
         r"|\bwithin (?:the )?(?:statutory )?(?:20|twenty) working days\b",
@@ -161,6 +164,11 @@ static ACT_REF: LazyLock<Regex> = LazyLock::new(|| {
 static ALSO_SPLIT: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)(?:,\s*|\s+)(?:and\s+(?:(?:could|can|would)\s+you\s+)?(?:please\s+)?also|as well as\s+(?:could|can|would)\s+you)\b",
+    )
+});
+static ALSO_REQUEST: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:i(?:'d| would) also like|(?:could|can|would) you also|please (?:could you )?also|i (?:also )?(?:want|need|wish) to know|additionally|in addition)\b",
     )
 });
 static CHOICE: LazyLock<Regex> = LazyLock::new(|| {
@@ -454,6 +462,44 @@ fn classify_line<'a>(raw: &'a str) -> Line<'a> {
     Line::Text { text: t, indent }
 }
 
+/// "1 How many …" / "2 How much …": numbers without a full stop or bracket
+/// count as a list only when they run 1, 2, … (so "10 Downing Street" stays
+/// text).
+fn promote_bare_numbers(lines: &mut [Line]) {
+    let mut expected = 1u32;
+    let mut hits: Vec<(usize, u32, usize)> = Vec::new(); // line, number, label length
+    for (i, line) in lines.iter().enumerate() {
+        let Line::Text { text, .. } = line else {
+            continue;
+        };
+        let Some(c) = BARE_NUM.captures(text) else {
+            continue;
+        };
+        let Some(m) = c.get(1) else { continue };
+        if m.as_str().parse::<u32>().ok() == Some(expected) {
+            hits.push((i, expected, m.end()));
+            expected += 1;
+        }
+    }
+    if hits.len() < 2 {
+        return;
+    }
+    for (i, n, label_end) in hits {
+        if let Some(line) = lines.get_mut(i) {
+            if let Line::Text { text, indent } = *line {
+                *line = Line::Item(Item {
+                    mark: Mark::Number,
+                    label: n.to_string(),
+                    value: n,
+                    alt_letter: None,
+                    rest: text.get(label_end..).unwrap_or("").trim(),
+                    indent,
+                });
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Entry point
 // ---------------------------------------------------------------------------
@@ -462,7 +508,8 @@ fn classify_line<'a>(raw: &'a str) -> Line<'a> {
 pub fn split_questions(text: &str) -> Questions {
     let normalised = text.replace("\r\n", "\n").replace('\r', "\n");
     let raw: Vec<&str> = normalised.split('\n').map(str::trim_end).collect();
-    let lines: Vec<Line> = raw.iter().map(|l| classify_line(l)).collect();
+    let mut lines: Vec<Line> = raw.iter().map(|l| classify_line(l)).collect();
+    promote_bare_numbers(&mut lines);
 
     let mut notes = Vec::new();
     let mut start = 0;
@@ -512,28 +559,22 @@ fn tidy_lines(lines: &[&str]) -> String {
     out
 }
 
-/// The sign-off line ("Kind regards,", "Yours faithfully,") after which no
-/// list item follows and only a signature's worth of lines remain.
+/// The last sign-off line ("Kind regards,", "Yours faithfully,") after
+/// which no list item follows and only a signature's worth of lines remain.
+/// The last, because a forwarded request keeps its cover note's sign-off.
 fn closing_start(lines: &[Line], start: usize) -> Option<usize> {
-    for (i, line) in lines.iter().enumerate().skip(start) {
-        let Line::Text { text, .. } = line else {
-            continue;
-        };
-        if !SIGN_OFF.is_match(text) {
-            continue;
+    // Walking back from the end, counting what follows each line.
+    let mut non_blank_after = 0usize;
+    let mut item_after = false;
+    for (i, line) in lines.iter().enumerate().skip(start).rev() {
+        if non_blank_after > 12 || item_after {
+            return None;
         }
-        let after = lines.iter().skip(i + 1);
-        let mut non_blank = 0;
-        let mut has_item = false;
-        for l in after {
-            match l {
-                Line::Blank => {}
-                Line::Item(it) if it.mark != Mark::Bullet => has_item = true,
-                _ => non_blank += 1,
-            }
-        }
-        if !has_item && non_blank <= 12 {
-            return Some(i);
+        match line {
+            Line::Text { text, .. } if SIGN_OFF.is_match(text) => return Some(i),
+            Line::Blank => {}
+            Line::Item(it) if it.mark != Mark::Bullet => item_after = true,
+            _ => non_blank_after += 1,
         }
     }
     None
@@ -660,7 +701,11 @@ impl Draft {
         if self.last_is_child {
             if let Some(child) = self.children.last_mut() {
                 let bulletish = matches!(child.mark, Mark::Bullet | Mark::Checkbox) || child.loose;
-                let last_line_len = child.text.lines().last().map_or(0, |l| l.chars().count());
+                let last_line_len = child
+                    .text
+                    .rsplit('\n')
+                    .next()
+                    .map_or(0, |l| l.chars().count());
                 let starts_upper = line
                     .chars()
                     .next()
@@ -683,6 +728,33 @@ impl Draft {
             }
         }
         self.text.push(line.to_string());
+    }
+
+    /// Remove and return a signature-like last line (a name) that follows
+    /// a finished sentence in the question's (or its last part's) text.
+    fn take_trailing_name(&mut self) -> Option<String> {
+        let text = if self.last_is_child {
+            &mut self.children.last_mut()?.text
+        } else {
+            let last = self.text.last()?.clone();
+            if self.text.len() < 2 || !is_name_like(&last) {
+                return None;
+            }
+            let prev = self.text.get(self.text.len() - 2)?;
+            if !prev.trim_end().ends_with(['.', '?', '!']) {
+                return None;
+            }
+            self.text.pop();
+            return Some(last);
+        };
+        let (head, last) = text.rsplit_once('\n')?;
+        if !is_name_like(last) || !head.trim_end().ends_with(['.', '?', '!']) {
+            return None;
+        }
+        let name = last.trim().to_string();
+        let keep = head.len();
+        text.truncate(keep);
+        Some(name)
     }
 
     fn finish(self) -> Option<Question> {
@@ -763,6 +835,32 @@ impl Draft {
     }
 }
 
+/// One to three capitalised words, no digits or punctuation: a name.
+fn is_name_like(line: &str) -> bool {
+    let t = line.trim();
+    let words: Vec<&str> = t.split_whitespace().collect();
+    !words.is_empty()
+        && words.len() <= 3
+        && t.chars().count() <= 40
+        && words.iter().all(|w| {
+            w.chars().next().is_some_and(char::is_uppercase)
+                && w.chars()
+                    .all(|c| c.is_alphabetic() || matches!(c, '\'' | '-' | '.'))
+        })
+        && !t.ends_with(['.', '?', '!', ':'])
+}
+
+/// A sentence after a list that asks one more thing: a real question, or
+/// a request that says "also".
+fn is_follow_up(sentence: &str) -> bool {
+    let t = sentence.trim();
+    sentence_kind(t) == SentenceKind::Request { weak: false }
+        && (t
+            .trim_end_matches([')', '"', '\'', '’', '”'])
+            .ends_with('?')
+            || ALSO_REQUEST.is_match(t))
+}
+
 /// A paragraph between two questions that is an instruction or heading,
 /// not more of the question.
 fn note_like(text: &str) -> bool {
@@ -827,12 +925,35 @@ fn list_mode(body: &[Line], raw: &[&str], kind: Mark) -> (Vec<Question>, Vec<Str
     let mut prev_blank = true;
     let mut after_list = false;
 
-    let flush = |para: &mut Vec<&str>, notes: &mut Vec<String>| {
+    // Questions asked in prose after the list ("Could you also tell me …?").
+    let mut follow_ups: Vec<String> = Vec::new();
+    let flush = |para: &mut Vec<&str>,
+                 notes: &mut Vec<String>,
+                 follow_ups: &mut Vec<String>,
+                 after: bool| {
         let note = tidy_lines(para);
-        if !note.is_empty() {
-            notes.push(note);
-        }
         para.clear();
+        if note.is_empty() {
+            return;
+        }
+        if after {
+            let sentences = split_sentences(&note);
+            if sentences.iter().any(|s| is_follow_up(s)) {
+                let mut rest: Vec<&str> = Vec::new();
+                for sentence in sentences {
+                    if is_follow_up(sentence) {
+                        follow_ups.push(sentence.to_string());
+                    } else {
+                        rest.push(sentence);
+                    }
+                }
+                if !rest.is_empty() {
+                    notes.push(rest.join(" "));
+                }
+                return;
+            }
+        }
+        notes.push(note);
     };
 
     for (i, line) in body.iter().enumerate() {
@@ -840,12 +961,12 @@ fn list_mode(body: &[Line], raw: &[&str], kind: Mark) -> (Vec<Question>, Vec<Str
         let top = is_top.get(i).copied().unwrap_or(false);
         match line {
             Line::Blank => {
-                flush(&mut para, &mut notes);
+                flush(&mut para, &mut notes, &mut follow_ups, after_list);
                 prev_blank = true;
                 continue;
             }
             Line::Item(it) if top => {
-                flush(&mut para, &mut notes);
+                flush(&mut para, &mut notes, &mut follow_ups, after_list);
                 if let Some(d) = current.take() {
                     drafts.push(d);
                 }
@@ -888,13 +1009,27 @@ fn list_mode(body: &[Line], raw: &[&str], kind: Mark) -> (Vec<Question>, Vec<Str
         }
         prev_blank = false;
     }
-    flush(&mut para, &mut notes);
-    if let Some(d) = current.take() {
+    flush(&mut para, &mut notes, &mut follow_ups, after_list);
+    if let Some(mut d) = current.take() {
+        // "2. How many …?\nLiam": a name straight after the last item.
+        if let Some(name) = d.take_trailing_name() {
+            notes.push(name);
+        }
         drafts.push(d);
     }
 
     let mut questions: Vec<Question> = drafts.into_iter().filter_map(Draft::finish).collect();
     renumber(&mut questions, kind == Mark::Number);
+    let mut next = questions.last().map_or(1, |q| q.number.saturating_add(1));
+    for text in follow_ups {
+        questions.push(Question {
+            number: next,
+            text,
+            options: Vec::new(),
+            parts: Vec::new(),
+        });
+        next = next.saturating_add(1);
+    }
     (questions, notes)
 }
 
@@ -1041,6 +1176,10 @@ fn sentence_kind(s: &str) -> SentenceKind {
 
 /// "could you tell me X, and also Y" -> two asks, each as written.
 fn split_also(sentence: &str) -> Vec<&str> {
+    // Real sentences are short; a huge one is left whole (bounded work).
+    if sentence.len() > 4000 {
+        return vec![sentence];
+    }
     let mut pieces = Vec::new();
     let mut start = 0;
     for m in ALSO_SPLIT.find_iter(sentence) {
@@ -1060,8 +1199,6 @@ fn split_also(sentence: &str) -> Vec<&str> {
         if content_words(tail) == 0 {
             // Too thin to stand alone: keep it with the previous piece.
             if let Some(last) = pieces.pop() {
-                let from = sentence.len() - sentence.get(..).map_or(0, |s| s.len());
-                let _ = from;
                 let joined_start = sentence.find(last).unwrap_or(0);
                 pieces.push(sentence.get(joined_start..).unwrap_or(last).trim());
                 return pieces;
@@ -1074,6 +1211,8 @@ fn split_also(sentence: &str) -> Vec<&str> {
 
 fn prose_mode(body: &[Line], raw: &[&str]) -> (Vec<Question>, Vec<String>) {
     let mut units: Vec<Unit> = Vec::new();
+    let mut last_question: Option<usize> = None;
+    let mut scanned = 0usize;
     let mut para_id = 0usize;
     let mut para_text: Vec<&str> = Vec::new();
 
@@ -1112,10 +1251,24 @@ fn prose_mode(body: &[Line], raw: &[&str]) -> (Vec<Question>, Vec<String>) {
             Line::Text { text, .. } => para_text.push(text),
             Line::Item(it) if matches!(it.mark, Mark::Bullet | Mark::Checkbox) => {
                 flush_text(&mut para_text, &mut units, para_id);
-                let target = units.iter_mut().rev().find_map(|u| match u {
-                    Unit::Question { q, .. } => Some(q),
-                    Unit::Note { .. } => None,
-                });
+                // Only the units added since the last look are scanned.
+                if let Some(k) = units
+                    .iter()
+                    .enumerate()
+                    .skip(scanned)
+                    .rev()
+                    .find(|(_, u)| matches!(u, Unit::Question { .. }))
+                    .map(|(k, _)| k)
+                {
+                    last_question = Some(k);
+                }
+                scanned = units.len();
+                let target = last_question
+                    .and_then(|k| units.get_mut(k))
+                    .and_then(|u| match u {
+                        Unit::Question { q, .. } => Some(q),
+                        Unit::Note { .. } => None,
+                    });
                 match target {
                     Some(q) if invites_choice(&q.text) || it.mark == Mark::Checkbox => {
                         q.options.push(it.rest.to_string());
@@ -1198,6 +1351,19 @@ mod tests {
                 [1, 2, 3]
             );
         }
+    }
+
+    #[test]
+    fn bare_numbers_in_sequence() {
+        let q = split_questions("1 How many permits\n2 How much income\n3 How many zones");
+        assert_eq!(
+            texts(&q),
+            ["How many permits", "How much income", "How many zones"]
+        );
+        let q = split_questions(
+            "I live at 10 Downing Street.\n10 Downing Street\nHow many bins are there?",
+        );
+        assert_eq!(texts(&q), ["How many bins are there?"]);
     }
 
     #[test]
@@ -1339,6 +1505,38 @@ mod tests {
             "How many staff?\n\nPlease include agency staff."
         );
         assert_eq!(q.notes, ["Please provide this in Excel."]);
+    }
+
+    #[test]
+    fn trailing_name_after_last_item_is_a_note() {
+        let q = split_questions("Hi,\n1. How many?\n2. How much?\nLiam");
+        assert_eq!(texts(&q), ["How many?", "How much?"]);
+        assert_eq!(q.notes, ["Hi,", "Liam"]);
+        let q = split_questions("1. Figures for:\nWestfield Ward");
+        assert_eq!(texts(&q), ["Figures for:\nWestfield Ward"]);
+    }
+
+    #[test]
+    fn questions_after_the_list_are_kept() {
+        let text = "1. How many staff?\n2. What budget?\n\nPlease provide this in Excel. Could you also tell me who manages the team?\n\nPlease note I do not want names.\n\nThanks\nJo";
+        let q = split_questions(text);
+        assert_eq!(
+            texts(&q),
+            [
+                "How many staff?",
+                "What budget?",
+                "Could you also tell me who manages the team?"
+            ]
+        );
+        assert_eq!(q.questions[2].number, 3);
+        assert_eq!(
+            q.notes,
+            [
+                "Please provide this in Excel.",
+                "Please note I do not want names.",
+                "Thanks\nJo"
+            ]
+        );
     }
 
     #[test]

@@ -31,13 +31,17 @@ pub enum Outcome {
 /// Processes everything waiting; returns how many messages were handled.
 pub async fn process_pending(ctx: &Context) -> Result<usize> {
     let mut handled = 0;
+    // A cursor, so that a message whose state somehow stays `new` is never
+    // taken twice in one pass.
+    let mut after = 0;
     loop {
-        let batch = ctx.store.unprocessed(100).await?;
+        let batch = ctx.store.unprocessed(after, 100).await?;
         if batch.is_empty() {
             return Ok(handled);
         }
         for raw in batch {
             let id = raw.id;
+            after = id;
             match process_one(ctx, &raw).await {
                 Ok(outcome) => {
                     handled += 1;

@@ -46,6 +46,8 @@ pub enum MessageError {
     Unparseable,
     #[error("no From address")]
     NoFrom,
+    #[error("the mail parser failed on this message")]
+    ParserFailed,
 }
 
 impl MessageError {
@@ -59,6 +61,7 @@ impl MessageError {
             MessageError::TooManyParts { .. } => "too_many_parts",
             MessageError::Unparseable => "unparseable",
             MessageError::NoFrom => "no_from",
+            MessageError::ParserFailed => "parser_failed",
         }
     }
 }
@@ -106,6 +109,13 @@ pub fn parse_request(
 /// Parse raw bytes into the plain data intake works on.
 pub fn read_message(raw: &[u8]) -> Result<IncomingMessage, MessageError> {
     prescan(raw)?;
+    // mail-parser promises not to panic; should it ever, that one message is
+    // quarantined instead of the process going down. (Under cargo-fuzz the
+    // panic hook aborts first, so fuzzing still reports it.)
+    std::panic::catch_unwind(|| read_checked(raw)).unwrap_or(Err(MessageError::ParserFailed))
+}
+
+fn read_checked(raw: &[u8]) -> Result<IncomingMessage, MessageError> {
     let message = MessageParser::default()
         .parse(raw)
         .ok_or(MessageError::Unparseable)?;
@@ -355,7 +365,16 @@ fn body_text(message: &Message<'_>) -> String {
                 continue;
             };
             let text = match &part.body {
-                PartType::Text(t) => t.to_string(),
+                PartType::Text(t) => {
+                    let ct = part.content_type();
+                    let attr = |name: &str| ct.and_then(|c| c.attribute(name));
+                    if attr("format").is_some_and(|f| f.eq_ignore_ascii_case("flowed")) {
+                        let delsp = attr("delsp").is_some_and(|d| d.eq_ignore_ascii_case("yes"));
+                        message_text::unflow(t, delsp)
+                    } else {
+                        t.to_string()
+                    }
+                }
                 PartType::Html(h) => message_text::html_to_text(h),
                 _ => continue,
             };

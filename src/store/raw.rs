@@ -160,11 +160,13 @@ impl Store {
         Ok(())
     }
 
-    /// The oldest messages not yet processed.
-    pub async fn unprocessed(&self, limit: i64) -> Result<Vec<RawMessage>> {
+    /// The oldest messages not yet processed, with ids above `after`.
+    pub async fn unprocessed(&self, after: i64, limit: i64) -> Result<Vec<RawMessage>> {
         Ok(sqlx::query_as(&format!(
-            "SELECT {RAW_COLUMNS} FROM raw_messages WHERE state = 'new' ORDER BY id LIMIT $1"
+            "SELECT {RAW_COLUMNS} FROM raw_messages WHERE state = 'new' AND id > $1
+             ORDER BY id LIMIT $2"
         ))
+        .bind(after)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)
