@@ -1112,3 +1112,32 @@ mod tests {
         assert_eq!(organisation_of("a@gmail.com"), None);
     }
 }
+
+/// Message-IDs foid gave its own mail (`<foid.PURPOSE.HEX@domain>`, see
+/// `mail::compose`) quoted anywhere in a text: how a delivery report names
+/// the message that bounced, so the bounce finds its case.
+pub fn our_message_ids(text: &str, council_domain: &str) -> Vec<String> {
+    let pattern = format!(
+        r"(?i)<foid\.[a-z_]+\.[0-9a-f]{{32}}@{}>",
+        regex::escape(council_domain)
+    );
+    match regex::Regex::new(&pattern) {
+        Ok(re) => re.find_iter(text).map(|m| m.as_str().to_string()).collect(),
+        Err(_) => vec![],
+    }
+}
+
+#[cfg(test)]
+mod our_message_id_tests {
+    use super::our_message_ids;
+
+    #[test]
+    fn finds_our_ids_only() {
+        let text = "Original-Message-ID: <foid.acknowledgement.0123456789abcdef0123456789abcdef@council.test>\n\
+                    Message-ID: <foid.acknowledgement.0123456789abcdef0123456789abcdef@elsewhere.test>";
+        assert_eq!(
+            our_message_ids(text, "council.test"),
+            vec!["<foid.acknowledgement.0123456789abcdef0123456789abcdef@council.test>"]
+        );
+    }
+}

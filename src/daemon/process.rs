@@ -119,8 +119,16 @@ pub async fn process_one(ctx: &Context, raw: &RawMessage) -> Result<Outcome> {
         .reply_to
         .clone()
         .unwrap_or_else(|| requester.email.clone());
-    let linked_case =
+    let mut linked_case =
         linked_case(&mut tx, &msg, classification.case_ref.as_deref(), &reply_to).await?;
+    if linked_case.is_none() && kind == Kind::Bounce {
+        // A delivery report quotes the headers of what bounced.
+        let ours = intake::our_message_ids(
+            &String::from_utf8_lossy(&raw.bytes),
+            &ctx.config.council.domain,
+        );
+        linked_case = store::case_id_by_message_ids(&mut tx, &ours).await?;
+    }
     let recent_acknowledgements = recent_acknowledgements(&mut tx, &reply_to, now).await?;
     let decision = workflow::decide(
         kind,
@@ -434,6 +442,16 @@ async fn open_case(
         )
         .await?;
     }
+    store::finish_raw(
+        tx,
+        raw.id,
+        "processed",
+        Some(classification.kind.as_str()),
+        Some(case_id),
+        None,
+        now,
+    )
+    .await?;
     Ok(reference)
 }
 

@@ -124,6 +124,37 @@ impl TestBed {
     /// A configuration for the FOI mailbox on this test bed: IMAP over
     /// implicit TLS with the test bed's CA, SMTP submission with STARTTLS.
     pub fn config_text(&self, database_url: &str, extra: &str) -> String {
+        self.config_text_with(database_url, "", true, extra)
+    }
+
+    /// The same with extra `[imap]` keys, and optionally without `[smtp]`
+    /// (the outbox then stays unsent).
+    pub fn config_text_with(
+        &self,
+        database_url: &str,
+        imap_extra: &str,
+        smtp: bool,
+        extra: &str,
+    ) -> String {
+        let smtp = if smtp {
+            format!(
+                r#"
+[smtp]
+host = "localhost"
+port = {submission}
+tls = "starttls"
+ca_file = "{ca}"
+username = "{FOI}"
+password = "{pw}"
+timeout_seconds = 20
+"#,
+                submission = self.port("FOID_TB_SUBMISSION_PORT"),
+                ca = self.ca(),
+                pw = self.password(),
+            )
+        } else {
+            String::new()
+        };
         format!(
             r#"
 [council]
@@ -145,23 +176,14 @@ processed_folder = "FOI/Processed"
 quarantine_folder = "FOI/Quarantine"
 sent_folder = "Sent"
 timeout_seconds = 20
-
-[smtp]
-host = "localhost"
-port = {submission}
-tls = "starttls"
-ca_file = "{ca}"
-username = "{FOI}"
-password = "{pw}"
-timeout_seconds = 20
-
+{imap_extra}
+{smtp}
 [officers]
 team = ["{OFFICER1}", "{OFFICER2}"]
 manager = "manager@council.test"
 {extra}
 "#,
             imaps = self.port("FOID_TB_IMAPS_PORT"),
-            submission = self.port("FOID_TB_SUBMISSION_PORT"),
             ca = self.ca(),
             pw = self.password(),
         )
