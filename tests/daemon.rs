@@ -1,0 +1,240 @@
+//! The daemon as a council runs it (`foid run`, a separate process) against
+//! the real test bed: SIGKILL at random moments loses and repeats nothing;
+//! a Dovecot outage mid-IDLE is survived without help; SIGTERM stops it
+//! cleanly.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{foid, request, TestBed, FOI};
+use foid::store::Store;
+
+fn start_daemon(config: &Path, log: &Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .expect("log file");
+    foid()
+        .args(["--config", config.to_str().expect("path"), "run"])
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("start foid run")
+}
+
+fn signal(child: &Child, sig: &str) {
+    let status = std::process::Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+async fn wait_until<F, Fut>(what: &str, timeout: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !check().await {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A small deterministic generator for the kill moments.
+struct Lcg(u64);
+impl Lcg {
+    fn next_ms(&mut self, lo: u64, hi: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        lo + (self.0 >> 33) % (hi - lo)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_during_ingestion_loses_and_repeats_nothing() {
+    const N: usize = 1000;
+    let bed = TestBed::start();
+    let db = bed.sqlite_url("crash.db");
+    let text = bed.config_text_with(&db, "fetch_window = 100", false, "");
+    let config = bed.dir.path().join("crash.toml");
+    std::fs::write(&config, text).expect("config");
+    let log = bed.dir.path().join("crash.log");
+
+    let mut smtp = bed.smtp();
+    for n in 0..N {
+        let from = format!("requester{}@public.test", n % 3);
+        smtp.send(
+            &from,
+            FOI,
+            &request(
+                n,
+                &from,
+                &format!("Request number {n}"),
+                "1. How many?\r\n2. How much?",
+            ),
+        );
+    }
+    smtp.quit();
+    assert_eq!(
+        bed.wait_for_maildir(FOI, "", N, Duration::from_secs(120)),
+        N,
+        "all delivered"
+    );
+
+    let store = Store::open(&db).await.expect("store");
+    store.migrate().await.expect("migrate");
+    let mut rng = Lcg(0x5eed_f01d);
+    let mut kills = 0;
+    let mut progress_at_kills = Vec::new();
+    let mut daemon = start_daemon(&config, &log);
+    // Kill it at random moments while it works, at least five times.
+    while kills < 5 || (kills < 12 && store.case_count().await.expect("count") < (N as i64) / 2) {
+        tokio::time::sleep(Duration::from_millis(rng.next_ms(150, 900))).await;
+        signal(&daemon, "-KILL");
+        daemon.wait().expect("reap");
+        kills += 1;
+        progress_at_kills.push(store.case_count().await.expect("count"));
+        daemon = start_daemon(&config, &log);
+    }
+    wait_until(
+        "every message to become a case and leave the inbox",
+        Duration::from_secs(300),
+        || {
+            let store = store.clone();
+            let bed = &bed;
+            async move {
+                store.case_count().await.unwrap_or(0) >= N as i64 && bed.maildir_count(FOI, "") == 0
+            }
+        },
+    )
+    .await;
+
+    // SIGTERM: a clean stop.
+    signal(&daemon, "-TERM");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = daemon.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit after SIGTERM: {status}");
+
+    let cases = store.case_count().await.expect("count");
+    assert_eq!(
+        cases, N as i64,
+        "exactly one case per request after {kills} kills"
+    );
+    let distinct: i64 = sqlx::query_scalar("SELECT COUNT(DISTINCT c.subject) FROM cases c")
+        .fetch_one(store.pool())
+        .await
+        .expect("distinct");
+    assert_eq!(distinct, N as i64, "no request lost, none doubled");
+    let raw: i64 = sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT message_id) FROM raw_messages WHERE state = 'processed'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .expect("raw");
+    assert_eq!(raw, N as i64);
+    let outbox: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE purpose = 'case_email'")
+            .fetch_one(store.pool())
+            .await
+            .expect("outbox");
+    assert_eq!(outbox, N as i64, "one case email per case");
+    assert_eq!(bed.maildir_count(FOI, ""), 0);
+    assert_eq!(
+        bed.maildir_count(FOI, ".FOI.Processed"),
+        N,
+        "every message moved exactly once"
+    );
+    // The kills must have landed while there was work in hand.
+    let mid_flight = progress_at_kills.iter().filter(|&&c| c < N as i64).count();
+    assert!(
+        mid_flight >= 3,
+        "kills landed mid-ingestion only {mid_flight} times: {progress_at_kills:?}"
+    );
+    eprintln!(
+        "{N} requests, {kills} SIGKILLs (cases at each: {progress_at_kills:?}), {cases} cases"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dovecot_outage_mid_idle_is_survived() {
+    let bed = TestBed::start();
+    let db = bed.sqlite_url("outage.db");
+    let config = bed.dir.path().join("outage.toml");
+    std::fs::write(&config, bed.config_text_with(&db, "", false, "")).expect("config");
+    let log = bed.dir.path().join("outage.log");
+    let store = Store::open(&db).await.expect("store");
+    store.migrate().await.expect("migrate");
+    let mut daemon = start_daemon(&config, &log);
+
+    let mut smtp = bed.smtp();
+    smtp.send(
+        "alice@public.test",
+        FOI,
+        &request(1, "alice@public.test", "Before the outage", "How many?"),
+    );
+    smtp.quit();
+    wait_until("the first case", Duration::from_secs(30), || {
+        let store = store.clone();
+        async move { store.case_count().await.unwrap_or(0) == 1 }
+    })
+    .await;
+
+    // Dovecot goes away for 30 seconds while the daemon sits in IDLE; mail
+    // arriving meanwhile waits in Postfix's queue.
+    bed.control("stop-imap");
+    let mut smtp = bed.smtp();
+    smtp.send(
+        "bob@public.test",
+        FOI,
+        &request(2, "bob@public.test", "During the outage", "How much?"),
+    );
+    smtp.send(
+        "carol@public.test",
+        FOI,
+        &request(3, "carol@public.test", "Also during the outage", "Who?"),
+    );
+    smtp.quit();
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert!(
+        daemon.try_wait().expect("wait").is_none(),
+        "the daemon must not exit when its server goes away"
+    );
+    bed.control("start-imap");
+
+    wait_until(
+        "the daemon to reconnect and pick up mail delivered meanwhile",
+        Duration::from_secs(150),
+        || {
+            let store = store.clone();
+            async move { store.case_count().await.unwrap_or(0) == 3 }
+        },
+    )
+    .await;
+    signal(&daemon, "-TERM");
+    let status = daemon.wait().expect("wait");
+    assert!(status.success());
+    let log_text = std::fs::read_to_string(&log).expect("log");
+    assert!(
+        log_text.contains("reconnecting"),
+        "the outage was noticed:\n{log_text}"
+    );
+}
