@@ -11,4 +11,4 @@ bash tests/testbed/testbed.sh install
 
 # Integration tests each start their own servers: two at a time suits a
 # 2-core machine.
-cargo test --locked --all-targets -- --test-threads="${FOID_TEST_THREADS:-2}" "$@"
+cargo test --locked --no-fail-fast --all-targets -- --test-threads="${FOID_TEST_THREADS:-2}" "$@"
