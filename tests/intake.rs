@@ -12,7 +12,7 @@ use foid::config::Config;
 use foid::daemon::{self, Context};
 use foid::store::Store;
 
-async fn context(bed: &TestBed, config_text: &str) -> Context {
+async fn context(config_text: &str) -> Context {
     let config = Config::parse(config_text, Path::new("test.toml")).expect("config");
     let store = Store::open(&config.database.url).await.expect("store");
     store.migrate().await.expect("migrate");
@@ -51,7 +51,7 @@ fn robot_mail() -> Vec<(String, Vec<u8>)> {
 async fn requests_become_cases_robots_get_nothing() {
     let bed = TestBed::start();
     let text = bed.config_text(&bed.sqlite_url("intake.db"), "");
-    let ctx = context(&bed, &text).await;
+    let ctx = context(&text).await;
 
     let mut smtp = bed.smtp();
     for (n, who) in ["alice@public.test", "bob@public.test", "carol@public.test"]
@@ -186,7 +186,7 @@ fn read_only_message(bed: &TestBed, user: &str) -> String {
         .join(local);
     for sub in ["new", "cur"] {
         if let Ok(entries) = std::fs::read_dir(root.join(sub)) {
-            for e in entries.flatten() {
+            if let Some(e) = entries.flatten().next() {
                 return std::fs::read_to_string(e.path()).expect("read message");
             }
         }
@@ -200,7 +200,7 @@ fn read_only_message(bed: &TestBed, user: &str) -> String {
 async fn uidvalidity_change_makes_no_duplicates() {
     let bed = TestBed::start();
     let text = bed.config_text_with(&bed.sqlite_url("uidv.db"), "", false, "");
-    let ctx = context(&bed, &text).await;
+    let ctx = context(&text).await;
     let mut smtp = bed.smtp();
     for n in 0..3 {
         smtp.send(
@@ -289,7 +289,7 @@ async fn hostile_mail_is_quarantined_and_good_mail_flows() {
         false,
         "[intake]\nmax_message_bytes = 12000000\n",
     );
-    let ctx = context(&bed, &text).await;
+    let ctx = context(&text).await;
 
     let mut smtp = bed.smtp();
     for n in 0..3 {

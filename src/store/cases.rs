@@ -168,7 +168,7 @@ pub async fn next_reference_number(
     prefix: &str,
     year: i16,
 ) -> Result<i64> {
-    Ok(sqlx::query_scalar(
+    sqlx::query_scalar(
         "INSERT INTO reference_counters (prefix, year, last) VALUES ($1, $2, 1)
          ON CONFLICT (prefix, year) DO UPDATE SET last = reference_counters.last + 1
          RETURNING last",
@@ -177,7 +177,7 @@ pub async fn next_reference_number(
     .bind(i64::from(year))
     .fetch_one(&mut *conn)
     .await
-    .context("counting case references")?)
+    .context("counting case references")
 }
 
 pub async fn insert_case(
@@ -233,7 +233,7 @@ pub async fn add_event(
     kind: &str,
     detail: &serde_json::Value,
 ) -> Result<i64> {
-    Ok(sqlx::query_scalar(
+    sqlx::query_scalar(
         "INSERT INTO case_events (case_id, at, actor, kind, detail_json)
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
@@ -244,7 +244,7 @@ pub async fn add_event(
     .bind(detail.to_string())
     .fetch_one(&mut *conn)
     .await
-    .context("appending a case event")?)
+    .context("appending a case event")
 }
 
 pub async fn add_flag(
