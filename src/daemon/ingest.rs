@@ -80,7 +80,8 @@ pub async fn run_pass(ctx: &Context) -> Result<()> {
         .ok_or_else(|| anyhow!("no [imap] configured"))?;
     let mut conn = ImapConnection::connect(cfg).await?;
     let folders = Folders::ensure(&mut conn, cfg).await?;
-    drain(ctx, cfg, &mut conn, &folders).await?;
+    let (_keep, never) = watch::channel(false);
+    drain(ctx, cfg, &mut conn, &folders, &never).await?;
     conn.logout().await;
     Ok(())
 }
@@ -115,7 +116,7 @@ async fn session(
     );
     let folders = Folders::ensure(&mut conn, cfg).await?;
     loop {
-        drain(ctx, cfg, &mut conn, &folders).await?;
+        drain(ctx, cfg, &mut conn, &folders, stop).await?;
         // A session that got this far is healthy: start backing off afresh.
         backoff.reset();
         if *stop.borrow() {
@@ -138,12 +139,14 @@ async fn session(
 }
 
 /// Fetches everything new in bounded UID windows, stores it, processes it
-/// and moves it out of the inbox.
+/// and moves it out of the inbox. A shutdown request is honoured between
+/// windows, so a large backlog does not hold up SIGTERM.
 async fn drain(
     ctx: &Context,
     cfg: &Imap,
     conn: &mut ImapConnection,
     folders: &Folders,
+    stop: &watch::Receiver<bool>,
 ) -> Result<()> {
     let mailbox_name = conn.folder(&cfg.mailbox);
     let mailbox = conn
@@ -186,7 +189,7 @@ async fn drain(
         Some(next) => i64::from(next) - 1,
         None => highest_uid(conn).await?,
     };
-    while checkpoint.last_uid < last_existing {
+    while checkpoint.last_uid < last_existing && !*stop.borrow() {
         let start = checkpoint.last_uid + 1;
         let end = (start + window - 1).min(last_existing);
         let fetched = fetch_window(ctx, conn, &checkpoint, start, end).await?;

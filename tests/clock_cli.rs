@@ -1,0 +1,147 @@
+//! The clock from the command line (`foid deadline`, `foid holidays`) and
+//! the recomputation of open cases when the bank holidays change.
+
+mod common;
+
+use std::path::Path;
+
+use common::{request, run_foid};
+use foid::config::Config;
+use foid::daemon::{self, Context};
+use foid::store::Store;
+
+#[test]
+fn deadline_prints_the_due_date_first() {
+    let (ok, out, err) = run_foid(&["deadline", "--regime", "foi", "--received", "2026-11-27"]);
+    assert!(ok, "{err}");
+    assert_eq!(out.lines().next(), Some("2026-12-30"));
+
+    // A summer timestamp late in the evening UTC is the next day in London.
+    let (ok, out, _) = run_foid(&["deadline", "--regime", "foi", "--received", "2025-07-10T23:30:00Z"]);
+    assert!(ok);
+    let friday = run_foid(&["deadline", "--regime", "foi", "--received", "2025-07-11"]).1;
+    assert_eq!(out.lines().next(), friday.lines().next());
+    let thursday = run_foid(&["deadline", "--regime", "foi", "--received", "2025-07-10"]).1;
+    assert_ne!(out.lines().next(), thursday.lines().next());
+
+    // Scotland: Easter Monday is a working day under FOISA.
+    let (_, out, _) = run_foid(&["deadline", "--regime", "foisa", "--received", "2025-04-17"]);
+    assert_eq!(out.lines().next(), Some("2025-05-19"));
+    // SAR in Northern Ireland rolls past St Patrick's Day.
+    let (_, out, _) = run_foid(&[
+        "deadline", "--regime", "sar", "--received", "2026-02-17", "--region", "northern-ireland",
+    ]);
+    assert_eq!(out.lines().next(), Some("2026-03-18"));
+}
+
+#[test]
+fn deadline_explains_and_speaks_json() {
+    let (ok, out, _) = run_foid(&[
+        "deadline", "--regime", "foi", "--received", "2026-11-27", "--explain",
+    ]);
+    assert!(ok);
+    assert!(out.contains("St Andrew"), "{out}");
+    assert!(out.contains("Christmas Day"), "{out}");
+    assert!(out.contains("working day 20"), "{out}");
+
+    let (ok, out, _) = run_foid(&[
+        "deadline", "--regime", "eir-extended", "--received", "2024-11-29", "--json",
+    ]);
+    assert!(ok);
+    assert_eq!(out.lines().next(), Some("2025-01-31"));
+    let json: serde_json::Value =
+        serde_json::from_str(&out.lines().skip(1).collect::<Vec<_>>().join("\n")).expect("json");
+    assert_eq!(json["due_on"], "2025-01-31");
+    assert_eq!(json["regime"], "eir-extended");
+}
+
+#[test]
+fn deadline_refuses_bad_input_clearly() {
+    let (ok, _, err) = run_foid(&["deadline", "--regime", "fio", "--received", "2026-11-27"]);
+    assert!(!ok);
+    assert!(err.contains("--regime") && err.contains("foi"), "{err}");
+    let (ok, _, err) = run_foid(&["deadline", "--regime", "foi", "--received", "27/11/2026"]);
+    assert!(!ok);
+    assert!(err.contains("--received") && err.contains("YYYY-MM-DD"), "{err}");
+}
+
+#[test]
+fn holidays_lists_a_year_and_imports_govuk_json() {
+    let (ok, out, _) = run_foid(&["holidays", "--year", "2027", "--region", "scotland"]);
+    assert!(ok);
+    assert!(out.contains("2027-01-04"), "2 January 2027 is a Saturday: substitute Monday 4th\n{out}");
+    assert!(out.contains("2027-11-30"), "{out}");
+    assert!(!out.contains("northern-ireland"), "{out}");
+    let (_, out2035, _) = run_foid(&["holidays", "--year", "2035"]);
+    assert!(out2035.contains("2035-03-23"), "Good Friday 2035, derived from the rules:\n{out2035}");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("foid.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[council]\nname = \"T\"\naddress = \"foi@council.test\"\ndomain = \"council.test\"\n[database]\nurl = \"sqlite://{}\"\n[source]\nmaildir = \"{}\"\n",
+            dir.path().join("h.db").display(),
+            dir.path().display()
+        ),
+    )
+    .expect("config");
+    let json = dir.path().join("bank-holidays.json");
+    std::fs::write(
+        &json,
+        r#"{"england-and-wales":{"division":"england-and-wales","events":[
+            {"title":"New Year’s Day","date":"2027-01-01","notes":"","bunting":true},
+            {"title":"Extra proclaimed day","date":"2027-06-14","notes":"","bunting":true}]}}"#,
+    )
+    .expect("json");
+    let c = config.to_str().expect("path");
+    let (ok, out, err) = run_foid(&["--config", c, "holidays", "import", json.to_str().expect("path")]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("england-and-wales"), "{out}");
+    let (ok, out, _) = run_foid(&["--config", c, "holidays", "--year", "2027", "--region", "england-and-wales"]);
+    assert!(ok);
+    assert!(out.contains("2027-06-14") && out.contains("Extra proclaimed day"), "{out}");
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"england-and-wales\": 3}").expect("write");
+    let (ok, _, err) = run_foid(&["--config", c, "holidays", "import", bad.to_str().expect("path")]);
+    assert!(!ok);
+    assert!(err.contains("bad.json"), "{err}");
+}
+
+/// A bank holiday added in the configuration moves the due date of open
+/// cases at the next start, and the case records the old and new dates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_cases_are_recomputed_when_holidays_change() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = format!(
+        "[council]\nname = \"T\"\naddress = \"foi@council.test\"\ndomain = \"council.test\"\n[database]\nurl = \"sqlite://{}\"\n[source]\nmaildir = \"{}\"\n",
+        dir.path().join("r.db").display(),
+        dir.path().display()
+    );
+    let config = Config::parse(&base, Path::new("t.toml")).expect("config");
+    let store = Store::open(&config.database.url).await.expect("store");
+    store.migrate().await.expect("migrate");
+    let eml = dir.path().join("r.eml");
+    // Date of receipt Friday 27 November 2026: due Wednesday 30 December.
+    std::fs::write(&eml, request(1, "alice@public.test", "Bins", "How many bins?")).expect("write");
+    daemon::import::run(&config, &store, &[eml], false).await.expect("import");
+    let ctx = Context::new(config, store.clone()).await.expect("context");
+    assert_eq!(daemon::recompute_open_cases(&ctx).await.expect("first start"), 0);
+    let case = store.cases(true).await.expect("cases").remove(0);
+    assert_eq!(case.due_on.as_deref(), Some("2026-12-30"));
+
+    // A day proclaimed at short notice inside the period.
+    let changed = format!("{base}[[holidays.add]]\ndate = \"2026-12-10\"\nregion = \"scotland\"\nname = \"Proclaimed day\"\n");
+    let config = Config::parse(&changed, Path::new("t.toml")).expect("config");
+    let ctx = Context::new(config, store.clone()).await.expect("context");
+    assert_eq!(daemon::recompute_open_cases(&ctx).await.expect("recompute"), 1);
+    let case = store.cases(true).await.expect("cases").remove(0);
+    assert_eq!(case.due_on.as_deref(), Some("2026-12-31"));
+    let events = store.case_events(case.id).await.expect("events");
+    let event = events.iter().find(|e| e.kind == "due_date_recomputed").expect("recorded");
+    assert_eq!(event.detail["old_due_on"], "2026-12-30");
+    assert_eq!(event.detail["new_due_on"], "2026-12-31");
+    // Nothing changes on the next start.
+    assert_eq!(daemon::recompute_open_cases(&ctx).await.expect("again"), 0);
+}
