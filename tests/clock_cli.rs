@@ -17,7 +17,13 @@ fn deadline_prints_the_due_date_first() {
     assert_eq!(out.lines().next(), Some("2026-12-30"));
 
     // A summer timestamp late in the evening UTC is the next day in London.
-    let (ok, out, _) = run_foid(&["deadline", "--regime", "foi", "--received", "2025-07-10T23:30:00Z"]);
+    let (ok, out, _) = run_foid(&[
+        "deadline",
+        "--regime",
+        "foi",
+        "--received",
+        "2025-07-10T23:30:00Z",
+    ]);
     assert!(ok);
     let friday = run_foid(&["deadline", "--regime", "foi", "--received", "2025-07-11"]).1;
     assert_eq!(out.lines().next(), friday.lines().next());
@@ -29,7 +35,13 @@ fn deadline_prints_the_due_date_first() {
     assert_eq!(out.lines().next(), Some("2025-05-19"));
     // SAR in Northern Ireland rolls past St Patrick's Day.
     let (_, out, _) = run_foid(&[
-        "deadline", "--regime", "sar", "--received", "2026-02-17", "--region", "northern-ireland",
+        "deadline",
+        "--regime",
+        "sar",
+        "--received",
+        "2026-02-17",
+        "--region",
+        "northern-ireland",
     ]);
     assert_eq!(out.lines().next(), Some("2026-03-18"));
 }
@@ -37,7 +49,12 @@ fn deadline_prints_the_due_date_first() {
 #[test]
 fn deadline_explains_and_speaks_json() {
     let (ok, out, _) = run_foid(&[
-        "deadline", "--regime", "foi", "--received", "2026-11-27", "--explain",
+        "deadline",
+        "--regime",
+        "foi",
+        "--received",
+        "2026-11-27",
+        "--explain",
     ]);
     assert!(ok);
     assert!(out.contains("St Andrew"), "{out}");
@@ -45,7 +62,12 @@ fn deadline_explains_and_speaks_json() {
     assert!(out.contains("working day 20"), "{out}");
 
     let (ok, out, _) = run_foid(&[
-        "deadline", "--regime", "eir-extended", "--received", "2024-11-29", "--json",
+        "deadline",
+        "--regime",
+        "eir-extended",
+        "--received",
+        "2024-11-29",
+        "--json",
     ]);
     assert!(ok);
     assert_eq!(out.lines().next(), Some("2025-01-31"));
@@ -62,18 +84,27 @@ fn deadline_refuses_bad_input_clearly() {
     assert!(err.contains("--regime") && err.contains("foi"), "{err}");
     let (ok, _, err) = run_foid(&["deadline", "--regime", "foi", "--received", "27/11/2026"]);
     assert!(!ok);
-    assert!(err.contains("--received") && err.contains("YYYY-MM-DD"), "{err}");
+    assert!(
+        err.contains("--received") && err.contains("YYYY-MM-DD"),
+        "{err}"
+    );
 }
 
 #[test]
 fn holidays_lists_a_year_and_imports_govuk_json() {
     let (ok, out, _) = run_foid(&["holidays", "--year", "2027", "--region", "scotland"]);
     assert!(ok);
-    assert!(out.contains("2027-01-04"), "2 January 2027 is a Saturday: substitute Monday 4th\n{out}");
+    assert!(
+        out.contains("2027-01-04"),
+        "2 January 2027 is a Saturday: substitute Monday 4th\n{out}"
+    );
     assert!(out.contains("2027-11-30"), "{out}");
     assert!(!out.contains("northern-ireland"), "{out}");
     let (_, out2035, _) = run_foid(&["holidays", "--year", "2035"]);
-    assert!(out2035.contains("2035-03-23"), "Good Friday 2035, derived from the rules:\n{out2035}");
+    assert!(
+        out2035.contains("2035-03-23"),
+        "Good Friday 2035, derived from the rules:\n{out2035}"
+    );
 
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("foid.toml");
@@ -95,16 +126,39 @@ fn holidays_lists_a_year_and_imports_govuk_json() {
     )
     .expect("json");
     let c = config.to_str().expect("path");
-    let (ok, out, err) = run_foid(&["--config", c, "holidays", "import", json.to_str().expect("path")]);
+    let (ok, out, err) = run_foid(&[
+        "--config",
+        c,
+        "holidays",
+        "import",
+        json.to_str().expect("path"),
+    ]);
     assert!(ok, "{out}{err}");
     assert!(out.contains("england-and-wales"), "{out}");
-    let (ok, out, _) = run_foid(&["--config", c, "holidays", "--year", "2027", "--region", "england-and-wales"]);
+    let (ok, out, _) = run_foid(&[
+        "--config",
+        c,
+        "holidays",
+        "--year",
+        "2027",
+        "--region",
+        "england-and-wales",
+    ]);
     assert!(ok);
-    assert!(out.contains("2027-06-14") && out.contains("Extra proclaimed day"), "{out}");
+    assert!(
+        out.contains("2027-06-14") && out.contains("Extra proclaimed day"),
+        "{out}"
+    );
 
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, "{\"england-and-wales\": 3}").expect("write");
-    let (ok, _, err) = run_foid(&["--config", c, "holidays", "import", bad.to_str().expect("path")]);
+    let (ok, _, err) = run_foid(&[
+        "--config",
+        c,
+        "holidays",
+        "import",
+        bad.to_str().expect("path"),
+    ]);
     assert!(!ok);
     assert!(err.contains("bad.json"), "{err}");
 }
@@ -124,10 +178,21 @@ async fn open_cases_are_recomputed_when_holidays_change() {
     store.migrate().await.expect("migrate");
     let eml = dir.path().join("r.eml");
     // Date of receipt Friday 27 November 2026: due Wednesday 30 December.
-    std::fs::write(&eml, request(1, "alice@public.test", "Bins", "How many bins?")).expect("write");
-    daemon::import::run(&config, &store, &[eml], false).await.expect("import");
+    std::fs::write(
+        &eml,
+        request(1, "alice@public.test", "Bins", "How many bins?"),
+    )
+    .expect("write");
+    daemon::import::run(&config, &store, &[eml], false)
+        .await
+        .expect("import");
     let ctx = Context::new(config, store.clone()).await.expect("context");
-    assert_eq!(daemon::recompute_open_cases(&ctx).await.expect("first start"), 0);
+    assert_eq!(
+        daemon::recompute_open_cases(&ctx)
+            .await
+            .expect("first start"),
+        0
+    );
     let case = store.cases(true).await.expect("cases").remove(0);
     assert_eq!(case.due_on.as_deref(), Some("2026-12-30"));
 
@@ -135,11 +200,17 @@ async fn open_cases_are_recomputed_when_holidays_change() {
     let changed = format!("{base}[[holidays.add]]\ndate = \"2026-12-10\"\nregion = \"scotland\"\nname = \"Proclaimed day\"\n");
     let config = Config::parse(&changed, Path::new("t.toml")).expect("config");
     let ctx = Context::new(config, store.clone()).await.expect("context");
-    assert_eq!(daemon::recompute_open_cases(&ctx).await.expect("recompute"), 1);
+    assert_eq!(
+        daemon::recompute_open_cases(&ctx).await.expect("recompute"),
+        1
+    );
     let case = store.cases(true).await.expect("cases").remove(0);
     assert_eq!(case.due_on.as_deref(), Some("2026-12-31"));
     let events = store.case_events(case.id).await.expect("events");
-    let event = events.iter().find(|e| e.kind == "due_date_recomputed").expect("recorded");
+    let event = events
+        .iter()
+        .find(|e| e.kind == "due_date_recomputed")
+        .expect("recorded");
     assert_eq!(event.detail["old_due_on"], "2026-12-30");
     assert_eq!(event.detail["new_due_on"], "2026-12-31");
     // Nothing changes on the next start.

@@ -426,5 +426,25 @@ async fn contract_on_postgres() {
     let store = Store::open(&bed.pg_url()).await.expect("open postgres");
     assert_eq!(store.backend(), store::Backend::Postgres);
     assert!(store.migrate().await.expect("migrate") >= 1);
+    // Only one instance polls a mailbox.
+    let lease = store.mailbox_lease("INBOX").await.expect("lease");
+    assert!(lease.is_some());
+    let other = Store::open(&bed.pg_url()).await.expect("second instance");
+    assert!(
+        other.mailbox_lease("INBOX").await.expect("lease").is_none(),
+        "two pollers"
+    );
+    assert!(other.mailbox_lease("Other").await.expect("lease").is_some());
+    drop(lease);
+    // The server frees the lock when it sees the connection close.
+    let mut released = false;
+    for _ in 0..50 {
+        if other.mailbox_lease("INBOX").await.expect("lease").is_some() {
+            released = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(released, "lease released when dropped");
     contract(store).await;
 }

@@ -58,6 +58,13 @@ pub async fn run(ctx: &Context, mut stop: watch::Receiver<bool>) -> Result<()> {
         if *stop.borrow() {
             return Ok(());
         }
+        let Some(_lease) = ctx.store.mailbox_lease(&cfg.mailbox).await? else {
+            info!(mailbox = %cfg.mailbox, "another instance polls this mailbox; standing by");
+            if sleep_or_stop(&mut stop, Duration::from_secs(30)).await {
+                return Ok(());
+            }
+            continue;
+        };
         match session(ctx, cfg, &mut stop, &mut backoff).await {
             Ok(()) => return Ok(()),
             Err(e) => {

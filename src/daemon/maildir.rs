@@ -118,30 +118,29 @@ fn read_head(path: &Path, n: u64) -> Result<Vec<u8>> {
 
 /// Moves a file out of `new/` once its message has been processed.
 async fn file_away(ctx: &Context, root: &Path, path: &Path, id: i64) -> Result<()> {
-    {
-        let Some(state) = ctx.store.raw_state(id).await? else {
-            return Ok(());
-        };
-        let target_dir = match state.as_str() {
-            "new" => return Ok(()),
-            "quarantined" => root.join(".Quarantine").join("cur"),
-            _ => root.join("cur"),
-        };
-        std::fs::create_dir_all(&target_dir)?;
-        for sub in ["new", "tmp"] {
-            std::fs::create_dir_all(target_dir.with_file_name(sub)).ok();
-        }
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let name = if name.contains(":2,") {
-            name
-        } else {
-            format!("{name}:2,S")
-        };
-        std::fs::rename(path, target_dir.join(name))
-            .with_context(|| format!("moving {}", path.display()))?;
+    let Some(state) = ctx.store.raw_state(id).await? else {
+        return Ok(());
+    };
+    let folder = match state.as_str() {
+        "new" => return Ok(()),
+        "quarantined" => root.join(".Quarantine"),
+        _ => root.to_path_buf(),
+    };
+    // A Maildir++ folder needs all three directories to be one.
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(folder.join(sub))?;
     }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // Moving into cur/ with the Seen flag is how a Maildir says "read".
+    let name = if name.contains(":2,") {
+        name
+    } else {
+        format!("{name}:2,S")
+    };
+    std::fs::rename(path, folder.join("cur").join(name))
+        .with_context(|| format!("moving {}", path.display()))?;
     Ok(())
 }

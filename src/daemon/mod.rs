@@ -151,8 +151,21 @@ pub async fn run(config: Config, once: bool) -> Result<()> {
         let stop = stop_rx.clone();
         tokio::spawn(async move { send::run(&ctx, stop).await })
     };
-    let (a, b) = tokio::join!(ingest, sender);
-    for (name, result) in [("ingest", a), ("send", b)] {
+    let maintenance = {
+        let ctx = ctx.clone();
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            // The WAL grows until checkpointed; do it in the quiet moments.
+            while !sleep_or_stop(&mut stop, Duration::from_secs(600)).await {
+                if let Err(e) = ctx.store.checkpoint_wal().await {
+                    warn!(error = %format!("{e:#}"), "WAL checkpoint failed");
+                }
+            }
+            Ok(())
+        })
+    };
+    let (a, b, c) = tokio::join!(ingest, sender, maintenance);
+    for (name, result) in [("ingest", a), ("send", b), ("maintenance", c)] {
         match result {
             Ok(Ok(())) => {}
             Ok(Err(e)) => error!(stage = name, error = %format!("{e:#}"), "stage failed"),

@@ -175,9 +175,47 @@ impl Store {
         Ok(())
     }
 
+    /// The right to poll a mailbox. On PostgreSQL, where several instances
+    /// may share one database, it is a session advisory lock held on a
+    /// connection of its own for as long as the lease lives: only one
+    /// instance polls. `None` means another instance holds it. SQLite is one
+    /// host's file, and the lease is always granted.
+    pub async fn mailbox_lease(&self, mailbox: &str) -> Result<Option<MailboxLease>> {
+        if self.backend == Backend::Sqlite {
+            return Ok(Some(MailboxLease { _conn: None }));
+        }
+        let key = lease_key(mailbox);
+        let mut conn = self.pool.acquire().await?;
+        let granted: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await
+            .context("taking the mailbox lease")?;
+        // Out of the pool: returned to it, the connection (and the lock)
+        // would live on. Dropped, it closes and the server frees the lock.
+        Ok(granted.then(|| MailboxLease {
+            _conn: Some(conn.detach()),
+        }))
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Held while this instance polls a mailbox; dropping it (or losing the
+/// connection) releases the lock.
+pub struct MailboxLease {
+    _conn: Option<sqlx::AnyConnection>,
+}
+
+/// A stable 63-bit key for the advisory lock of a mailbox.
+fn lease_key(mailbox: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("foid mailbox {mailbox}").as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    (u64::from_be_bytes(bytes) >> 1) as i64
 }
 
 /// Seconds since the Unix epoch, the storage form of every time.
