@@ -522,3 +522,33 @@ async fn import_backfills_without_sending() {
     assert_eq!(again.already_known, 5);
     assert_eq!(store.case_count().await.expect("count"), 5);
 }
+
+/// The Maildir source: read mail is filed into cur/, unreadable mail into
+/// the .Quarantine folder, and nothing is read twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maildir_source_files_mail_away() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let maildir = dir.path().join("Maildir");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).expect("maildir");
+    }
+    std::fs::write(maildir.join("new/1.good"), request(1, "alice@public.test", "Trees", "1. How many trees?\r\n2. Which species?")).expect("write");
+    std::fs::write(maildir.join("new/2.empty"), b"").expect("write");
+    let text = format!(
+        "[council]\nname = \"T\"\naddress = \"foi@council.test\"\ndomain = \"council.test\"\n[database]\nurl = \"sqlite://{}\"\n[source]\nmaildir = \"{}\"\n[officers]\nteam = [\"officer1@council.test\"]\n",
+        dir.path().join("m.db").display(),
+        maildir.display()
+    );
+    let ctx = context(&text).await;
+    assert_eq!(daemon::maildir::ingest_pass(&ctx).await.expect("pass"), 2);
+    assert_eq!(ctx.store.case_count().await.expect("count"), 1);
+    assert_eq!(std::fs::read_dir(maildir.join("new")).expect("new").count(), 0);
+    assert!(maildir.join("cur/1.good:2,S").is_file());
+    assert!(maildir.join(".Quarantine/cur/2.empty:2,S").is_file());
+    let quarantined = ctx.store.quarantined().await.expect("quarantined");
+    assert_eq!(quarantined.len(), 1);
+    assert!(quarantined[0].quarantine_reason.is_some());
+    // A second pass finds nothing new.
+    assert_eq!(daemon::maildir::ingest_pass(&ctx).await.expect("pass"), 0);
+    assert_eq!(ctx.store.case_count().await.expect("count"), 1);
+}
