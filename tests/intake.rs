@@ -532,7 +532,16 @@ async fn maildir_source_files_mail_away() {
     for sub in ["new", "cur", "tmp"] {
         std::fs::create_dir_all(maildir.join(sub)).expect("maildir");
     }
-    std::fs::write(maildir.join("new/1.good"), request(1, "alice@public.test", "Trees", "1. How many trees?\r\n2. Which species?")).expect("write");
+    std::fs::write(
+        maildir.join("new/1.good"),
+        request(
+            1,
+            "alice@public.test",
+            "Trees",
+            "1. How many trees?\r\n2. Which species?",
+        ),
+    )
+    .expect("write");
     std::fs::write(maildir.join("new/2.empty"), b"").expect("write");
     let text = format!(
         "[council]\nname = \"T\"\naddress = \"foi@council.test\"\ndomain = \"council.test\"\n[database]\nurl = \"sqlite://{}\"\n[source]\nmaildir = \"{}\"\n[officers]\nteam = [\"officer1@council.test\"]\n",
@@ -542,7 +551,10 @@ async fn maildir_source_files_mail_away() {
     let ctx = context(&text).await;
     assert_eq!(daemon::maildir::ingest_pass(&ctx).await.expect("pass"), 2);
     assert_eq!(ctx.store.case_count().await.expect("count"), 1);
-    assert_eq!(std::fs::read_dir(maildir.join("new")).expect("new").count(), 0);
+    assert_eq!(
+        std::fs::read_dir(maildir.join("new")).expect("new").count(),
+        0
+    );
     assert!(maildir.join("cur/1.good:2,S").is_file());
     assert!(maildir.join(".Quarantine/cur/2.empty:2,S").is_file());
     let quarantined = ctx.store.quarantined().await.expect("quarantined");

@@ -85,39 +85,76 @@ pub fn long_date(d: Date) -> String {
     d.strftime("%A %-d %B %Y").to_string()
 }
 
-fn statute(regime: Regime) -> (&'static str, &'static str, &'static str) {
-    // (statute as named in a sentence, heading of the reply, the request noun)
+/// How the letters name the law a case runs under, and the rights the
+/// reply must set out.
+struct Statute {
+    /// As named in a sentence.
+    name: &'static str,
+    /// The heading of the reply.
+    heading: &'static str,
+    /// What the requester sent.
+    noun: &'static str,
+    /// The right to complain to the regulator.
+    complaint: &'static str,
+    /// Where the regulator is.
+    regulator_address: &'static str,
+    /// Re-use under the Open Government Licence (not for personal data).
+    reuse: bool,
+}
+
+const ICO_ADDRESS: &str = "Information Commissioner's Office, Wycliffe House, Water Lane, Wilmslow, Cheshire SK9 5AF, or at ico.org.uk";
+const SIC_ADDRESS: &str = "Scottish Information Commissioner, Kinburn Castle, Doubledykes Road, St Andrews, Fife KY16 9DS, or at itspublicknowledge.info";
+
+fn statute(regime: Regime) -> Statute {
     match regime {
-        Regime::Eir | Regime::EirExtended => (
-            "Environmental Information Regulations 2004",
-            "Environmental Information Regulations 2004 (EIR)",
-            "request for environmental information",
-        ),
-        Regime::Sar | Regime::SarExtended => (
-            "UK General Data Protection Regulation (Article 15, right of access)",
-            "Subject access request (UK GDPR Article 15)",
-            "subject access request",
-        ),
-        Regime::Foisa => (
-            "Freedom of Information (Scotland) Act 2002",
-            "Freedom of Information (Scotland) Act 2002 (FOISA)",
-            "request for information",
-        ),
-        Regime::FoisaReview => (
-            "Freedom of Information (Scotland) Act 2002",
-            "Review under section 21 of the Freedom of Information (Scotland) Act 2002",
-            "requirement for review",
-        ),
-        Regime::Review | Regime::ReviewExtended => (
-            "Freedom of Information Act 2000",
-            "Internal review under the Freedom of Information Act 2000",
-            "request for an internal review",
-        ),
-        Regime::Foi | Regime::Pit => (
-            "Freedom of Information Act 2000",
-            "Freedom of Information Act 2000 (FOI Act)",
-            "request for information",
-        ),
+        Regime::Eir | Regime::EirExtended => Statute {
+            name: "Environmental Information Regulations 2004",
+            heading: "Environmental Information Regulations 2004 (EIR)",
+            noun: "request for environmental information",
+            complaint: "If you remain dissatisfied after the internal review, you may complain to the Information Commissioner under section 50 of the Freedom of Information Act 2000 as applied by regulation 18 of the EIR",
+            regulator_address: ICO_ADDRESS,
+            reuse: true,
+        },
+        Regime::Sar | Regime::SarExtended => Statute {
+            name: "UK General Data Protection Regulation (Article 15, right of access)",
+            heading: "Subject access request (UK GDPR Article 15)",
+            noun: "subject access request",
+            complaint: "If you are dissatisfied with our response, you have the right to complain to the Information Commissioner (UK GDPR Article 77)",
+            regulator_address: ICO_ADDRESS,
+            reuse: false,
+        },
+        Regime::Foisa | Regime::FoisaReview => Statute {
+            name: "Freedom of Information (Scotland) Act 2002",
+            heading: if regime == Regime::Foisa {
+                "Freedom of Information (Scotland) Act 2002 (FOISA)"
+            } else {
+                "Review under section 21 of the Freedom of Information (Scotland) Act 2002"
+            },
+            noun: if regime == Regime::Foisa {
+                "request for information"
+            } else {
+                "requirement for review"
+            },
+            complaint: "If you remain dissatisfied after the review, you may apply to the Scottish Information Commissioner under section 47 of FOISA",
+            regulator_address: SIC_ADDRESS,
+            reuse: true,
+        },
+        Regime::Review | Regime::ReviewExtended => Statute {
+            name: "Freedom of Information Act 2000",
+            heading: "Internal review under the Freedom of Information Act 2000",
+            noun: "request for an internal review",
+            complaint: "If you remain dissatisfied after the internal review, you may complain to the Information Commissioner under section 50 of the Freedom of Information Act 2000",
+            regulator_address: ICO_ADDRESS,
+            reuse: true,
+        },
+        Regime::Foi | Regime::Pit => Statute {
+            name: "Freedom of Information Act 2000",
+            heading: "Freedom of Information Act 2000 (FOI Act)",
+            noun: "request for information",
+            complaint: "If you remain dissatisfied after the internal review, you may complain to the Information Commissioner under section 50 of the Freedom of Information Act 2000",
+            regulator_address: ICO_ADDRESS,
+            reuse: true,
+        },
     }
 }
 
@@ -152,13 +189,13 @@ fn greeting_name(name: Option<&str>) -> String {
 
 /// The acknowledgement to the requester, threaded on their message.
 pub fn acknowledgement(facts: &CaseFacts<'_>, original_message_id: &str) -> OutgoingMail {
-    let (statute, _, noun) = statute(facts.regime);
+    let law = statute(facts.regime);
     let body = render(
         ACKNOWLEDGEMENT,
         context! {
             requester_name => greeting_name(facts.requester_name),
-            request_noun => noun,
-            statute => statute,
+            request_noun => law.noun,
+            statute => law.name,
             reference => facts.reference,
             received_on_long => long_date(facts.received_on),
             due_on_long => facts.due_on.map(long_date),
@@ -181,7 +218,7 @@ pub fn acknowledgement(facts: &CaseFacts<'_>, original_message_id: &str) -> Outg
 /// The case email to the officers: the facts, the flags, the clock and a
 /// reply skeleton.
 pub fn case_email(facts: &CaseFacts<'_>, team: &[String]) -> OutgoingMail {
-    let (statute, statute_title, _) = statute(facts.regime);
+    let law = statute(facts.regime);
     let body = render(
         CASE_EMAIL,
         context! {
@@ -200,8 +237,11 @@ pub fn case_email(facts: &CaseFacts<'_>, team: &[String]) -> OutgoingMail {
             notes => facts.notes,
             questions => facts.questions,
             request_text => facts.request_text,
-            statute => statute,
-            statute_title => statute_title,
+            statute => law.name,
+            statute_title => law.heading,
+            complaint => law.complaint,
+            regulator_address => law.regulator_address,
+            reuse => law.reuse,
             council_address => facts.council_address,
         },
     );
@@ -340,6 +380,29 @@ mod tests {
         assert!(b.contains("section 17(1)"));
         assert!(b.contains("section 50"));
         assert!(b.contains("internal review"));
+    }
+
+    #[test]
+    fn each_regime_sets_out_its_own_rights() {
+        let q = questions();
+        let reasons = vec![];
+        let mut f = facts(&q, &reasons);
+        f.regime = Regime::Foisa;
+        let scottish = case_email(&f, &[]).body;
+        assert!(
+            scottish.contains("Scottish Information Commissioner"),
+            "{scottish}"
+        );
+        assert!(!scottish.contains("Wycliffe House"), "{scottish}");
+        f.regime = Regime::Sar;
+        let sar = case_email(&f, &[]).body;
+        assert!(sar.contains("Article 77"), "{sar}");
+        assert!(
+            !sar.contains("Open Government Licence"),
+            "personal data is not for re-use: {sar}"
+        );
+        f.regime = Regime::Eir;
+        assert!(case_email(&f, &[]).body.contains("regulation 18"));
     }
 
     #[test]
