@@ -61,11 +61,19 @@ fn default_reference_format() -> String {
     "{prefix}-{year}-{seq}".into()
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Database {
     #[serde(default = "default_database_url")]
     pub url: String,
+}
+
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Database")
+            .field("url", &redact_url(&self.url))
+            .finish()
+    }
 }
 
 impl Default for Database {
@@ -110,7 +118,7 @@ impl fmt::Display for Tls {
 }
 
 /// Connection keys shared by `[imap]` and `[smtp]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Connection {
     pub host: String,
@@ -616,6 +624,23 @@ fn connection_problems(section: &str, c: &Connection, bad: &mut impl FnMut(&str,
     }
 }
 
+/// Never prints the password, whatever logs a configuration.
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("ca_file", &self.ca_file)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("password_env", &self.password_env)
+            .field("password_file", &self.password_file)
+            .field("timeout_seconds", &self.timeout_seconds)
+            .finish()
+    }
+}
+
 impl Connection {
     /// The secret, read when needed so it never sits in the parsed config
     /// longer than necessary and is never logged.
@@ -739,6 +764,15 @@ team = ["officer1@council.test"]
             c.officers.approvers(),
             &["officer1@council.test".to_string()]
         );
+    }
+
+    #[test]
+    fn debug_output_hides_the_password() {
+        let c = parse(GOOD).expect("valid");
+        let shown = format!("{c:?}");
+        assert!(shown.contains("imap.council.test"));
+        assert!(!shown.contains("password: Some(\"x\")"), "{shown}");
+        assert!(shown.contains("\"***\""), "{shown}");
     }
 
     #[test]
