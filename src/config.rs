@@ -154,9 +154,12 @@ pub struct Imap {
     pub sent_folder: String,
     /// Largest UID window fetched at once.
     pub fetch_window: u32,
+    /// Wait for new mail with IDLE when the server offers it; `false`
+    /// polls instead (for proxies and firewalls that break long IDLEs).
+    pub use_idle: bool,
     /// IDLE is re-issued after this many minutes (servers drop it at 30).
     pub idle_minutes: u64,
-    /// Poll interval when the server has no IDLE.
+    /// Poll interval when the server has no IDLE or `use_idle` is false.
     pub poll_seconds: u64,
 }
 
@@ -184,6 +187,8 @@ struct ImapFile {
     sent_folder: String,
     #[serde(default = "default_fetch_window")]
     fetch_window: u32,
+    #[serde(default = "default_use_idle")]
+    use_idle: bool,
     #[serde(default = "default_idle_minutes")]
     idle_minutes: u64,
     #[serde(default = "default_poll_seconds")]
@@ -209,6 +214,7 @@ impl From<ImapFile> for Imap {
             quarantine_folder: f.quarantine_folder,
             sent_folder: f.sent_folder,
             fetch_window: f.fetch_window,
+            use_idle: f.use_idle,
             idle_minutes: f.idle_minutes,
             poll_seconds: f.poll_seconds,
         }
@@ -229,6 +235,9 @@ fn default_sent_folder() -> String {
 }
 fn default_fetch_window() -> u32 {
     500
+}
+fn default_use_idle() -> bool {
+    true
 }
 fn default_idle_minutes() -> u64 {
     20
@@ -491,6 +500,9 @@ impl Config {
             }
             if imap.fetch_window == 0 || imap.fetch_window > 10_000 {
                 bad("[imap] fetch_window", "must be between 1 and 10000".into());
+            }
+            if imap.poll_seconds == 0 {
+                bad("[imap] poll_seconds", "must be at least 1".into());
             }
             if imap.idle_minutes == 0 || imap.idle_minutes >= 29 {
                 bad(

@@ -238,3 +238,40 @@ async fn dovecot_outage_mid_idle_is_survived() {
         "the outage was noticed:\n{log_text}"
     );
 }
+
+/// With IDLE switched off the daemon polls, and still picks mail up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polling_without_idle_picks_mail_up() {
+    let bed = TestBed::start();
+    let db = bed.sqlite_url("poll.db");
+    let config = bed.dir.path().join("poll.toml");
+    std::fs::write(
+        &config,
+        bed.config_text_with(&db, "use_idle = false\npoll_seconds = 1", false, ""),
+    )
+    .expect("config");
+    let log = bed.dir.path().join("poll.log");
+    let store = Store::open(&db).await.expect("store");
+    store.migrate().await.expect("migrate");
+    let mut daemon = start_daemon(&config, &log);
+    // Give it time to finish its first (empty) pass and start polling.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut smtp = bed.smtp();
+    smtp.send(
+        "alice@public.test",
+        FOI,
+        &request(1, "alice@public.test", "Polled", "How many?"),
+    );
+    smtp.quit();
+    wait_until(
+        "the polled message to become a case",
+        Duration::from_secs(20),
+        || {
+            let store = store.clone();
+            async move { store.case_count().await.unwrap_or(0) == 1 }
+        },
+    )
+    .await;
+    signal(&daemon, "-TERM");
+    assert!(daemon.wait().expect("wait").success());
+}

@@ -271,7 +271,7 @@ async fn contract(store: Store) {
         Some(case_id)
     );
     assert_eq!(
-        store::open_case_by_reply_address(&mut tx, "ALICE@public.test")
+        store::case_by_reply_address(&mut tx, "ALICE@public.test")
             .await
             .expect("by address"),
         Some(case_id)

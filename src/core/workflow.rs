@@ -69,12 +69,12 @@ pub fn decide(kind: Kind, ctx: &IntakeContext) -> IntakeDecision {
         },
         // A review asks about an earlier case but is a case of its own.
         (Kind::Review, _) => new_case(Kind::Review, ctx),
-        (Kind::Correspondence | Kind::Command, Some(case_id)) => {
-            IntakeDecision::AddToCase { case_id }
-        }
-        // A reply we cannot place, or a new request that mentions an old
-        // case: safer to open a case than to lose a request.
-        (kind, _) => new_case(kind, ctx),
+        // Linked by our reference, by the thread of mail we exchanged, or by
+        // a WhatDoTheyKnow request address: part of that case, whatever the
+        // text looks like ("Re: …" without a reference reads as a request).
+        (_, Some(case_id)) => IntakeDecision::AddToCase { case_id },
+        // A reply we cannot place is safer as a new case than lost.
+        (kind, None) => new_case(kind, ctx),
     }
 }
 
@@ -162,6 +162,10 @@ mod tests {
             decide(Kind::Correspondence, &ctx(None)),
             IntakeDecision::NewCase { .. }
         ));
+        assert_eq!(
+            decide(Kind::Foi, &ctx(Some(4))),
+            IntakeDecision::AddToCase { case_id: 4 }
+        );
     }
 
     #[test]

@@ -30,6 +30,8 @@ impl Backoff {
     pub fn reset(&mut self) {
         self.attempt = 0;
     }
+    /// The delay before the next attempt: 1 s doubling to 2 minutes, each
+    /// jittered by ±50%, never under 1 s.
     pub fn next_delay(&mut self) -> Duration {
         use rand::Rng;
         let base = 2f64.powi(self.attempt.min(7) as i32).min(120.0);
@@ -130,7 +132,7 @@ async fn session(
             conn.logout().await;
             return Ok(());
         }
-        if conn.features.idle {
+        if conn.features.idle && cfg.use_idle {
             let wait = Duration::from_secs(cfg.idle_minutes * 60);
             let (next, stopped) = conn.idle_wait(wait, stop).await?;
             conn = next;
@@ -369,4 +371,30 @@ async fn finish_moves(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Backoff;
+    use std::time::Duration;
+
+    #[test]
+    fn backoff_grows_jittered_and_is_capped() {
+        let mut b = Backoff::new();
+        let delays: Vec<Duration> = (0..12).map(|_| b.next_delay()).collect();
+        assert!(delays[0] >= Duration::from_secs(1) && delays[0] <= Duration::from_secs_f64(1.5));
+        assert!(delays[3] >= Duration::from_secs(4) && delays[3] <= Duration::from_secs(12));
+        for d in &delays {
+            assert!(
+                *d >= Duration::from_secs(1) && *d <= Duration::from_secs(180),
+                "{d:?}"
+            );
+        }
+        assert!(
+            delays[11] >= Duration::from_secs(60),
+            "capped near two minutes: {delays:?}"
+        );
+        b.reset();
+        assert!(b.next_delay() <= Duration::from_secs_f64(1.5));
+    }
 }

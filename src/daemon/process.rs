@@ -259,7 +259,7 @@ async fn linked_case(
         return Ok(Some(id));
     }
     if intake::wdtk_address(reply_to).is_some() {
-        return store::open_case_by_reply_address(tx, reply_to).await;
+        return store::case_by_reply_address(tx, reply_to).await;
     }
     Ok(None)
 }

@@ -364,12 +364,9 @@ pub async fn case_id_by_message_ids(
     Ok(None)
 }
 
-/// The open case whose replies go to this address (WhatDoTheyKnow gives each
+/// The latest case whose replies go to this address (WhatDoTheyKnow gives each
 /// request its own address).
-pub async fn open_case_by_reply_address(
-    conn: &mut AnyConnection,
-    address: &str,
-) -> Result<Option<i64>> {
+pub async fn case_by_reply_address(conn: &mut AnyConnection, address: &str) -> Result<Option<i64>> {
     Ok(sqlx::query_scalar(
         "SELECT id FROM cases WHERE LOWER(reply_to) = LOWER($1) ORDER BY id DESC LIMIT 1",
     )

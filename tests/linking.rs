@@ -1,0 +1,85 @@
+//! Replies find their case: by the reference in the subject, by the thread
+//! (In-Reply-To/References of mail foid sent or received), and by the
+//! WhatDoTheyKnow per-request address.
+
+mod common;
+
+use std::path::Path;
+
+use foid::config::Config;
+use foid::daemon::{self, Context};
+use foid::store::Store;
+
+async fn context(dir: &Path) -> Context {
+    let text = format!(
+        "[council]\nname = \"T\"\naddress = \"foi@council.test\"\ndomain = \"council.test\"\n[database]\nurl = \"sqlite://{}\"\n[source]\nmaildir = \"{}\"\n[officers]\nteam = [\"officer1@council.test\"]\n",
+        dir.join("link.db").display(),
+        dir.display()
+    );
+    let config = Config::parse(&text, Path::new("t.toml")).expect("config");
+    let store = Store::open(&config.database.url).await.expect("store");
+    store.migrate().await.expect("migrate");
+    Context::new(config, store).await.expect("context")
+}
+
+async fn import(ctx: &Context, dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    std::fs::write(&path, text.replace('\n', "\r\n")).expect("write");
+    daemon::import::import_paths(ctx, &[path])
+        .await
+        .expect("import");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_find_their_case() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ctx = context(dir.path()).await;
+
+    import(&ctx, dir.path(), "1.eml", "From: Alice <alice@public.test>\nTo: foi@council.test\nSubject: Bins\nMessage-ID: <bins-1@public.test>\nDate: Mon, 23 Nov 2026 10:00:00 +0000\n\n1. How many bins?\n2. How many lorries?\n").await;
+    let case = ctx.store.cases(false).await.expect("cases").remove(0);
+    let ack = ctx
+        .store
+        .outbox_for_case(case.id)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .find(|m| m.purpose == "acknowledgement")
+        .expect("acknowledgement queued");
+
+    // Answering our acknowledgement, with no reference in the subject.
+    import(&ctx, dir.path(), "2.eml", &format!("From: Alice <alice@public.test>\nTo: foi@council.test\nSubject: Re: Bins\nMessage-ID: <bins-2@public.test>\nIn-Reply-To: {id}\nReferences: <bins-1@public.test> {id}\nDate: Tue, 24 Nov 2026 10:00:00 +0000\n\nI meant wheelie bins.\n\n> Dear Alice\n", id = ack.message_id)).await;
+    // Quoting the reference only.
+    import(&ctx, dir.path(), "3.eml", &format!("From: Alice <alice2@elsewhere.test>\nTo: foi@council.test\nSubject: Re: [{r}] Bins\nMessage-ID: <bins-3@elsewhere.test>\nDate: Wed, 25 Nov 2026 10:00:00 +0000\n\nAny news?\n", r = case.reference)).await;
+    assert_eq!(
+        ctx.store.case_count().await.expect("count"),
+        1,
+        "replies opened no case"
+    );
+    let received = ctx
+        .store
+        .case_events(case.id)
+        .await
+        .expect("events")
+        .into_iter()
+        .filter(|e| e.kind == "message_received")
+        .count();
+    assert_eq!(received, 2);
+
+    // WhatDoTheyKnow: each request has its own address; a follow-up from it
+    // belongs to that request.
+    let wdtk = "foi+request-812345-3f9a2b1c@whatdotheyknow.com";
+    import(&ctx, dir.path(), "4.eml", &format!("From: Sarah Jenkins <{wdtk}>\nTo: foi@council.test\nSubject: Freedom of Information request - Potholes\nMessage-ID: <wdtk-1@whatdotheyknow.com>\nDate: Mon, 23 Nov 2026 11:00:00 +0000\n\nDear Council,\n\n1. How many potholes?\n\nYours faithfully,\nSarah Jenkins\n")).await;
+    import(&ctx, dir.path(), "5.eml", &format!("From: Sarah Jenkins <{wdtk}>\nTo: foi@council.test\nSubject: Re: Freedom of Information request - Potholes\nMessage-ID: <wdtk-2@whatdotheyknow.com>\nDate: Fri, 27 Nov 2026 11:00:00 +0000\n\nDear Council,\n\nTo clarify, I mean the financial year 2025/26.\n\nYours faithfully,\nSarah Jenkins\n")).await;
+    let cases = ctx.store.cases(false).await.expect("cases");
+    assert_eq!(cases.len(), 2, "{cases:#?}");
+    let sarah = cases
+        .iter()
+        .find(|c| c.requester.email == wdtk)
+        .expect("WDTK case");
+    assert_eq!(sarah.requester.identity, "name:sarah jenkins");
+    let events = ctx.store.case_events(sarah.id).await.expect("events");
+    assert!(
+        events.iter().any(|e| e.kind == "message_received"),
+        "{events:#?}"
+    );
+}
