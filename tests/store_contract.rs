@@ -82,6 +82,16 @@ async fn contract(store: Store) {
         2
     );
 
+    // Failed processing attempts are counted.
+    assert_eq!(
+        store.count_processing_failure(ids[1]).await.expect("count"),
+        1
+    );
+    assert_eq!(
+        store.count_processing_failure(ids[1]).await.expect("count"),
+        2
+    );
+
     // Raw bytes are immutable.
     let tamper = sqlx::query("UPDATE raw_messages SET bytes = $1 WHERE id = $2")
         .bind(b"changed".to_vec())

@@ -27,6 +27,7 @@ CREATE TABLE raw_messages (
     kind              TEXT,
     case_id           BIGINT,                     -- references cases(id), added below
     quarantine_reason TEXT,
+    process_attempts  BIGINT NOT NULL DEFAULT 0,   -- failed processing attempts
     server_done       BIGINT NOT NULL DEFAULT 0, -- moved out of the inbox
     stored_at         BIGINT NOT NULL,
     processed_at      BIGINT,

@@ -26,6 +26,7 @@ CREATE TABLE raw_messages (
     kind              TEXT,
     case_id           INTEGER REFERENCES cases(id),
     quarantine_reason TEXT,
+    process_attempts  INTEGER NOT NULL DEFAULT 0,   -- failed processing attempts
     server_done       INTEGER NOT NULL DEFAULT 0, -- moved out of the inbox
     stored_at         INTEGER NOT NULL,
     processed_at      INTEGER,

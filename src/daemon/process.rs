@@ -28,6 +28,9 @@ pub enum Outcome {
     Quarantined(String),
 }
 
+/// Failed processing attempts before a readable message is quarantined.
+pub const MAX_PROCESSING_ATTEMPTS: i64 = 3;
+
 /// Processes everything waiting; returns how many messages were handled.
 pub async fn process_pending(ctx: &Context) -> Result<usize> {
     let mut handled = 0;
@@ -48,10 +51,16 @@ pub async fn process_pending(ctx: &Context) -> Result<usize> {
                     info!(raw_id = id, ?outcome, "processed");
                 }
                 Err(e) => {
-                    // A fault of ours (a bug, the database) rather than of
-                    // the message: quarantine it so the loop goes on, with
-                    // the reason kept for an officer to look at.
-                    warn!(raw_id = id, error = %format!("{e:#}"), "processing failed; quarantining");
+                    // Not the message's fault (it was readable): the
+                    // database, or a bug. Try again on later passes; after
+                    // a few failures quarantine it, kept with the reason,
+                    // so that one message cannot stall the others for ever.
+                    let attempts = ctx.store.count_processing_failure(id).await?;
+                    if attempts < MAX_PROCESSING_ATTEMPTS {
+                        warn!(raw_id = id, attempts, error = %format!("{e:#}"), "processing failed; will retry");
+                        continue;
+                    }
+                    warn!(raw_id = id, attempts, error = %format!("{e:#}"), "processing failed; quarantining");
                     let mut tx = ctx.store.begin().await?;
                     store::finish_raw(
                         &mut tx,
@@ -59,7 +68,7 @@ pub async fn process_pending(ctx: &Context) -> Result<usize> {
                         "quarantined",
                         None,
                         None,
-                        Some(&format!("processing failed: {e:#}")),
+                        Some(&format!("processing failed {attempts} times: {e:#}")),
                         ctx.now(),
                     )
                     .await?;
@@ -465,13 +474,32 @@ async fn queue(
     if mail.to.is_empty() {
         return Ok(());
     }
-    let rendered = compose::render(
+    let rendered = match compose::render(
         mail,
         &ctx.config.council.name,
         &ctx.config.council.address,
         &ctx.config.council.domain,
         ctx.now(),
-    )?;
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            // An address nobody can write to (a broken From header): the
+            // case stands, and its history says why nothing was sent.
+            if let Some(case_id) = case_id {
+                store::add_event(
+                    tx,
+                    case_id,
+                    ctx.now(),
+                    "foid",
+                    "mail_not_queued",
+                    &json!({ "purpose": mail.purpose.as_str(), "to": mail.to, "error": format!("{e:#}") }),
+                )
+                .await?;
+            }
+            warn!(purpose = mail.purpose.as_str(), error = %format!("{e:#}"), "mail not queued");
+            return Ok(());
+        }
+    };
     store::enqueue(
         tx,
         &NewOutboxMessage {

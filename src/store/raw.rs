@@ -181,6 +181,17 @@ impl Store {
         .await?)
     }
 
+    /// Counts a failed processing attempt; returns how many there have been.
+    pub async fn count_processing_failure(&self, id: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "UPDATE raw_messages SET process_attempts = process_attempts + 1 WHERE id = $1
+             RETURNING process_attempts",
+        )
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     pub async fn raw_state(&self, id: i64) -> Result<Option<String>> {
         Ok(
             sqlx::query_scalar("SELECT state FROM raw_messages WHERE id = $1")
