@@ -50,7 +50,18 @@ fn robot_mail() -> Vec<(String, Vec<u8>)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_become_cases_robots_get_nothing() {
     let bed = TestBed::start();
-    let text = bed.config_text(&bed.sqlite_url("intake.db"), "");
+    end_to_end(&bed, &bed.sqlite_url("intake.db")).await;
+}
+
+/// The same on PostgreSQL: the pipeline's own queries run on both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_become_cases_on_postgres() {
+    let bed = TestBed::start();
+    end_to_end(&bed, &bed.pg_url()).await;
+}
+
+async fn end_to_end(bed: &TestBed, database_url: &str) {
+    let text = bed.config_text(database_url, "");
     let ctx = context(&text).await;
 
     let mut smtp = bed.smtp();
