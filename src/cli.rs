@@ -242,7 +242,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Show(args) => {
             let config = load_config(config_path)?;
             let store = open_store(&config).await?;
-            crate::commands::show(&store, args).await
+            crate::commands::show(&config, &store, args).await
         }
         Command::Stats(args) => {
             let config = load_config(config_path)?;

@@ -241,14 +241,44 @@ pub async fn cases(store: &Store, args: &CasesArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn show(store: &Store, args: &ShowArgs) -> Result<ExitCode> {
+pub async fn show(config: &Config, store: &Store, args: &ShowArgs) -> Result<ExitCode> {
     let Some(case) = store.case_by_reference(&args.reference).await? else {
         bail!("no case with reference {}", args.reference);
     };
     let events = store.case_events(case.id).await?;
+    // The clock as of today, derived from the case's clock events.
+    let clock = match case.regime.parse::<Regime>() {
+        Ok(regime) => {
+            let clock_events: Vec<ClockEvent> = store
+                .case_event_details(case.id, "clock")
+                .await?
+                .iter()
+                .filter_map(|d| serde_json::from_str(d).ok())
+                .collect();
+            let calendar = daemon::build_calendar(config, store).await?;
+            let today = clock::date_of_receipt(jiff::Timestamp::now(), &config.timezone());
+            Some(clock::case_clock(
+                regime,
+                config.region(),
+                &clock_events,
+                &calendar,
+                today,
+            ))
+        }
+        Err(_) => None,
+    };
     if args.json {
         let mut value = serde_json::to_value(&case)?;
         value["events"] = serde_json::to_value(&events)?;
+        value["clock"] = match &clock {
+            Some(c) => json!({
+                "due_on": c.due.map(|d| d.to_string()),
+                "target_on": c.target.map(|d| d.to_string()),
+                "working_days_left": c.working_days_left,
+                "state": c.state,
+            }),
+            None => serde_json::Value::Null,
+        };
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(ExitCode::SUCCESS);
     }
@@ -265,6 +295,14 @@ pub async fn show(store: &Store, args: &ShowArgs) -> Result<ExitCode> {
     println!("Subject:   {}", case.subject);
     println!("Received:  {} ({})", case.received_on, case.received_at);
     println!("Due:       {}", case.due_on.as_deref().unwrap_or("-"));
+    if let Some(c) = &clock {
+        let left = match c.working_days_left {
+            Some(n) if n < 0 => format!("overdue by {} working day(s)", -n),
+            Some(n) => format!("{n} working day(s) left"),
+            None => "clock stopped".to_string(),
+        };
+        println!("Clock:     {left}");
+    }
     for f in &case.flags {
         println!("Flag:      {} {}", f.kind, f.evidence);
     }

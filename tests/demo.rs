@@ -111,6 +111,22 @@ fn demo_prints_the_seeded_cases() {
             "cases --json lacks {key}: {first}"
         );
     }
+    let reference = first["reference"].as_str().expect("reference");
+    let (ok, shown, _) = run_foid(&[
+        "--config",
+        config.to_str().expect("path"),
+        "show",
+        reference,
+        "--json",
+    ]);
+    assert!(ok);
+    let shown: serde_json::Value = serde_json::from_str(&shown).expect("json");
+    assert_eq!(
+        shown["clock"]["due_on"], first["due_on"],
+        "the stored due date is the clock's"
+    );
+    assert!(shown["events"].as_array().is_some_and(|e| !e.is_empty()));
+
     // Running the demo again in the same workspace adds nothing.
     let (ok, again, _) = run_foid(&["demo", "--dir", workspace.to_str().expect("path")]);
     assert!(ok);
