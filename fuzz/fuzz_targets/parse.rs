@@ -13,7 +13,11 @@ use foid::mail::{message, raw};
 fn policy() -> &'static IntakePolicy {
     static POLICY: OnceLock<IntakePolicy> = OnceLock::new();
     POLICY.get_or_init(|| {
-        IntakePolicy::new("foi@council.test", "council.test", &["officer1@council.test"])
+        IntakePolicy::new(
+            "foi@council.test",
+            "council.test",
+            &["officer1@council.test"],
+        )
     })
 }
 
