@@ -125,7 +125,12 @@ async fn session(
     );
     let folders = Folders::ensure(&mut conn, cfg).await?;
     loop {
-        drain(ctx, cfg, &mut conn, &folders, stop).await?;
+        // Mail that arrives during a drain (after its SELECT) is announced
+        // to this session with the responses to FETCH or MOVE, which nobody
+        // reads, and not again in the IDLE that follows: it would wait for
+        // the next mail or the IDLE re-issue. So drain again until a drain
+        // finds nothing new; only then wait.
+        while drain(ctx, cfg, &mut conn, &folders, stop).await? {}
         // A session that got this far is healthy: start backing off afresh.
         backoff.reset();
         if *stop.borrow() {
@@ -149,14 +154,15 @@ async fn session(
 
 /// Fetches everything new in bounded UID windows, stores it, processes it
 /// and moves it out of the inbox. A shutdown request is honoured between
-/// windows, so a large backlog does not hold up SIGTERM.
+/// windows, so a large backlog does not hold up SIGTERM. Returns whether
+/// there was anything new to fetch.
 async fn drain(
     ctx: &Context,
     cfg: &Imap,
     conn: &mut ImapConnection,
     folders: &Folders,
     stop: &watch::Receiver<bool>,
-) -> Result<()> {
+) -> Result<bool> {
     let mailbox_name = conn.folder(&cfg.mailbox);
     let mailbox = conn
         .session
@@ -198,7 +204,9 @@ async fn drain(
         Some(next) => i64::from(next) - 1,
         None => highest_uid(conn).await?,
     };
+    let mut fetched_any = false;
     while checkpoint.last_uid < last_existing && !*stop.borrow() {
+        fetched_any = true;
         let start = checkpoint.last_uid + 1;
         let end = (start + window - 1).min(last_existing);
         let fetched = fetch_window(ctx, conn, &checkpoint, start, end).await?;
@@ -217,7 +225,7 @@ async fn drain(
         process::process_pending(ctx).await?;
         finish_moves(ctx, cfg, conn, folders, uidvalidity).await?;
     }
-    Ok(())
+    Ok(fetched_any)
 }
 
 async fn highest_uid(conn: &mut ImapConnection) -> Result<i64> {

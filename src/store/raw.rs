@@ -146,17 +146,20 @@ impl Store {
     }
 
     pub async fn mark_server_done(&self, ids: &[i64]) -> Result<()> {
-        if ids.is_empty() {
-            return Ok(());
+        // One statement per chunk rather than one per message.
+        for chunk in ids.chunks(500) {
+            let placeholders = (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql =
+                format!("UPDATE raw_messages SET server_done = 1 WHERE id IN ({placeholders})");
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.execute(&self.pool).await?;
         }
-        let mut tx = self.begin().await?;
-        for id in ids {
-            sqlx::query("UPDATE raw_messages SET server_done = 1 WHERE id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
         Ok(())
     }
 
