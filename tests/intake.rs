@@ -103,7 +103,7 @@ async fn end_to_end(bed: &TestBed, database_url: &str) {
         ctx.store.quarantined().await
     );
     assert_eq!(states.get("ignored"), Some(&2));
-    assert_eq!(inbox(&bed), 0, "everything moved out of the inbox");
+    assert_eq!(inbox(bed), 0, "everything moved out of the inbox");
     assert_eq!(bed.maildir_count(FOI, ".FOI.Processed"), 5);
 
     // Acknowledgements reached the requesters (only them), case emails the officers.
@@ -128,7 +128,7 @@ async fn end_to_end(bed: &TestBed, database_url: &str) {
         .iter()
         .find(|c| c.requester.email == "alice@public.test")
         .expect("alice's case");
-    let ack = read_only_message(&bed, "alice@public.test");
+    let ack = read_only_message(bed, "alice@public.test");
     assert!(ack.contains(&alice_case.reference), "{ack}");
     assert!(ack.contains("Auto-Submitted: auto-replied"), "{ack}");
     assert!(ack.contains("In-Reply-To: <req-0-"), "{ack}");
@@ -187,7 +187,7 @@ async fn end_to_end(bed: &TestBed, database_url: &str) {
         bed.wait_for_maildir(OFFICER1, "", 4, Duration::from_secs(20)),
         4
     );
-    assert_eq!(inbox(&bed), 0);
+    assert_eq!(inbox(bed), 0);
 }
 
 fn read_only_message(bed: &TestBed, user: &str) -> String {
