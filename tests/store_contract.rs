@@ -3,9 +3,9 @@
 
 mod common;
 
+use foid::core::questions::{Part, Question};
 use foid::store::{
-    self, Checkpoint, NewCase, NewOutboxMessage, NewQuestion, NewRawMessage, QuestionPart,
-    RequesterIdentity, Store,
+    self, Checkpoint, NewCase, NewOutboxMessage, NewRawMessage, RequesterIdentity, Store,
 };
 use jiff::civil::date;
 use jiff::Timestamp;
@@ -177,16 +177,16 @@ async fn contract(store: Store) {
             raw_message_id: ids[0],
             request_text: "1. How many?\n2. How much?".into(),
             questions: vec![
-                NewQuestion {
+                Question {
                     number: 1,
                     text: "How many?".into(),
                     options: vec![],
-                    parts: vec![QuestionPart {
+                    parts: vec![Part {
                         label: "a".into(),
                         text: "by ward".into(),
                     }],
                 },
-                NewQuestion {
+                Question {
                     number: 2,
                     text: "How much?".into(),
                     options: vec!["0%".into(), "100%".into()],

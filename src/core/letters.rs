@@ -7,6 +7,7 @@ use minijinja::{context, Environment};
 use serde::Serialize;
 
 use super::clock::Regime;
+use super::questions::Question;
 
 const ACKNOWLEDGEMENT: &str = include_str!("../../config/templates/acknowledgement.txt");
 const CASE_EMAIL: &str = include_str!("../../config/templates/case_email.txt");
@@ -45,20 +46,6 @@ pub struct OutgoingMail {
     pub auto_submitted: &'static str,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct LetterQuestion {
-    pub number: i64,
-    pub text: String,
-    pub options: Vec<String>,
-    pub parts: Vec<LetterPart>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct LetterPart {
-    pub label: String,
-    pub text: String,
-}
-
 /// Everything the letters say about a new case.
 #[derive(Debug, Clone)]
 pub struct CaseFacts<'a> {
@@ -74,7 +61,7 @@ pub struct CaseFacts<'a> {
     pub subject: &'a str,
     pub received_on: Date,
     pub due_on: Option<Date>,
-    pub questions: &'a [LetterQuestion],
+    pub questions: &'a [Question],
     pub notes: &'a [String],
     pub flags: &'a [String],
     pub request_text: &'a str,
@@ -304,7 +291,7 @@ fn non_empty(s: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn facts<'a>(questions: &'a [LetterQuestion], reasons: &'a [String]) -> CaseFacts<'a> {
+    fn facts<'a>(questions: &'a [Question], reasons: &'a [String]) -> CaseFacts<'a> {
         CaseFacts {
             council_name: "Test Borough Council",
             council_address: "foi@council.test",
@@ -325,15 +312,15 @@ mod tests {
         }
     }
 
-    fn questions() -> Vec<LetterQuestion> {
+    fn questions() -> Vec<Question> {
         vec![
-            LetterQuestion {
+            Question {
                 number: 1,
                 text: "How many potholes were reported in 2025?".into(),
                 options: vec![],
                 parts: vec![],
             },
-            LetterQuestion {
+            Question {
                 number: 2,
                 text: "What share of your records is digitised?".into(),
                 options: vec!["0%".into(), "1-25%".into()],

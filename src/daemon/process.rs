@@ -9,13 +9,13 @@ use tracing::{info, warn};
 use super::Context;
 use crate::core::clock::{self, ClockEvent};
 use crate::core::intake::{self, IncomingMessage, Kind};
-use crate::core::letters::{self, CaseFacts, LetterPart, LetterQuestion, OutgoingMail};
+use crate::core::letters::{self, CaseFacts, OutgoingMail};
 use crate::core::questions;
 use crate::core::reference;
 use crate::core::workflow::{self, IntakeContext, IntakeDecision};
 use crate::mail::compose;
 use crate::mail::message::read_message;
-use crate::store::{self, NewCase, NewOutboxMessage, NewQuestion, QuestionPart, RawMessage, Tx};
+use crate::store::{self, NewCase, NewOutboxMessage, RawMessage, Tx};
 
 /// What became of one message, for logs and tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -323,23 +323,6 @@ async fn open_case(
         seq,
     );
     let split = questions::split_questions(&msg.new_text);
-    let new_questions: Vec<NewQuestion> = split
-        .questions
-        .iter()
-        .map(|q| NewQuestion {
-            number: i64::from(q.number),
-            text: q.text.clone(),
-            options: q.options.clone(),
-            parts: q
-                .parts
-                .iter()
-                .map(|p| QuestionPart {
-                    label: p.label.clone(),
-                    text: p.text.clone(),
-                })
-                .collect(),
-        })
-        .collect();
     let case_id = store::insert_case(
         tx,
         &NewCase {
@@ -355,7 +338,7 @@ async fn open_case(
             due_on,
             raw_message_id: raw.id,
             request_text: msg.new_text.clone(),
-            questions: new_questions,
+            questions: split.questions.clone(),
         },
         now,
     )
@@ -387,23 +370,6 @@ async fn open_case(
     }
     store::link_message(tx, &raw.message_id, case_id, "in").await?;
 
-    let letter_questions: Vec<LetterQuestion> = split
-        .questions
-        .iter()
-        .map(|q| LetterQuestion {
-            number: i64::from(q.number),
-            text: q.text.clone(),
-            options: q.options.clone(),
-            parts: q
-                .parts
-                .iter()
-                .map(|p| LetterPart {
-                    label: p.label.clone(),
-                    text: p.text.clone(),
-                })
-                .collect(),
-        })
-        .collect();
     let facts = CaseFacts {
         council_name: &ctx.config.council.name,
         council_address: &ctx.config.council.address,
@@ -417,7 +383,7 @@ async fn open_case(
         subject: &msg.subject,
         received_on,
         due_on,
-        questions: &letter_questions,
+        questions: &split.questions,
         notes: &split.notes,
         flags: &[],
         request_text: &msg.new_text,

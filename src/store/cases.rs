@@ -7,6 +7,7 @@ use serde::Serialize;
 use sqlx::AnyConnection;
 
 use super::{to_secs, Store};
+use crate::core::questions::Question;
 
 /// The person (or organisation) behind a request, with the address used.
 #[derive(Debug, Clone)]
@@ -14,20 +15,6 @@ pub struct RequesterIdentity {
     pub name: Option<String>,
     pub identity_key: String,
     pub address: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct NewQuestion {
-    pub number: i64,
-    pub text: String,
-    pub options: Vec<String>,
-    pub parts: Vec<QuestionPart>,
-}
-
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct QuestionPart {
-    pub label: String,
-    pub text: String,
 }
 
 #[derive(Debug, Clone)]
@@ -44,7 +31,7 @@ pub struct NewCase {
     pub due_on: Option<jiff::civil::Date>,
     pub raw_message_id: i64,
     pub request_text: String,
-    pub questions: Vec<NewQuestion>,
+    pub questions: Vec<Question>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -62,7 +49,7 @@ pub struct CaseView {
     pub due_on: Option<String>,
     pub closed_on: Option<String>,
     pub flags: Vec<FlagView>,
-    pub questions: Vec<QuestionView>,
+    pub questions: Vec<Question>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -70,14 +57,6 @@ pub struct RequesterView {
     pub name: Option<String>,
     pub email: String,
     pub identity: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct QuestionView {
-    pub number: i64,
-    pub text: String,
-    pub options: Vec<String>,
-    pub parts: Vec<QuestionPart>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -214,7 +193,7 @@ pub async fn insert_case(
              VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(id)
-        .bind(q.number)
+        .bind(i64::from(q.number))
         .bind(&q.text)
         .bind(serde_json::to_string(&q.options)?)
         .bind(serde_json::to_string(&q.parts)?)
@@ -477,10 +456,10 @@ impl Store {
         .bind(last)
         .fetch_all(&self.pool)
         .await?;
-        let mut questions: BTreeMap<i64, Vec<QuestionView>> = BTreeMap::new();
+        let mut questions: BTreeMap<i64, Vec<Question>> = BTreeMap::new();
         for (case_id, number, text, options, parts) in question_rows {
-            questions.entry(case_id).or_default().push(QuestionView {
-                number,
+            questions.entry(case_id).or_default().push(Question {
+                number: u32::try_from(number).unwrap_or(0),
                 text,
                 options: serde_json::from_str(&options).unwrap_or_default(),
                 parts: serde_json::from_str(&parts).unwrap_or_default(),
