@@ -249,12 +249,7 @@ pub async fn show(config: &Config, store: &Store, args: &ShowArgs) -> Result<Exi
     // The clock as of today, derived from the case's clock events.
     let clock = match case.regime.parse::<Regime>() {
         Ok(regime) => {
-            let clock_events: Vec<ClockEvent> = store
-                .case_event_details(case.id, "clock")
-                .await?
-                .iter()
-                .filter_map(|d| serde_json::from_str(d).ok())
-                .collect();
+            let clock_events = store.clock_events(case.id).await?;
             let calendar = daemon::build_calendar(config, store).await?;
             let today = clock::date_of_receipt(jiff::Timestamp::now(), &config.timezone());
             Some(clock::case_clock(

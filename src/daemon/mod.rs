@@ -239,13 +239,7 @@ pub async fn recompute_open_cases(ctx: &Context) -> Result<usize> {
         let Ok(regime) = case.regime.parse::<crate::core::clock::Regime>() else {
             continue;
         };
-        let events: Vec<crate::core::clock::ClockEvent> = ctx
-            .store
-            .case_event_details(case.id, "clock")
-            .await?
-            .iter()
-            .filter_map(|d| serde_json::from_str(d).ok())
-            .collect();
+        let events = ctx.store.clock_events(case.id).await?;
         let clock =
             crate::core::clock::case_clock(regime, ctx.region, &events, &ctx.calendar, today);
         let new_due = clock.due.map(|d| d.to_string());

@@ -7,6 +7,7 @@ use serde::Serialize;
 use sqlx::AnyConnection;
 
 use super::{to_secs, Store};
+use crate::core::clock::ClockEvent;
 use crate::core::questions::Question;
 
 /// The person (or organisation) behind a request, with the address used.
@@ -394,15 +395,21 @@ impl Store {
             .collect())
     }
 
-    /// The events of one kind for a case, as stored JSON, oldest first.
-    pub async fn case_event_details(&self, case_id: i64, kind: &str) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT detail_json FROM case_events WHERE case_id = $1 AND kind = $2 ORDER BY id",
+    /// The case's clock events, oldest first: what its due date is derived from.
+    pub async fn clock_events(&self, case_id: i64) -> Result<Vec<ClockEvent>> {
+        let details: Vec<String> = sqlx::query_scalar(
+            "SELECT detail_json FROM case_events WHERE case_id = $1 AND kind = 'clock' ORDER BY id",
         )
         .bind(case_id)
-        .bind(kind)
         .fetch_all(&self.pool)
-        .await?)
+        .await?;
+        details
+            .iter()
+            .map(|d| {
+                serde_json::from_str(d)
+                    .with_context(|| format!("clock event of case {case_id}: {d}"))
+            })
+            .collect()
     }
 
     pub async fn case_count(&self) -> Result<i64> {
