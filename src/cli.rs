@@ -54,6 +54,21 @@ pub enum Command {
     Stats(StatsArgs),
 }
 
+impl Command {
+    /// Commands that only read and print, and may be piped into `head`.
+    pub fn only_prints(&self) -> bool {
+        matches!(
+            self,
+            Command::Deadline(_)
+                | Command::Holidays(HolidaysArgs { action: None, .. })
+                | Command::Parse(_)
+                | Command::Cases(_)
+                | Command::Show(_)
+                | Command::Stats(_)
+        )
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Ingest and process what is waiting, send the outbox, then exit.

@@ -119,7 +119,20 @@ async fn sigkill_during_ingestion_loses_and_repeats_nothing() {
     )
     .await;
 
-    // SIGTERM: a clean stop.
+    // SIGTERM: a clean stop, once the last restart is up and connected.
+    wait_until(
+        "the last restart to connect",
+        Duration::from_secs(60),
+        || {
+            let log = log.clone();
+            async move {
+                std::fs::read_to_string(&log)
+                    .map(|t| t.matches("IMAP connected").count() > kills)
+                    .unwrap_or(false)
+            }
+        },
+    )
+    .await;
     signal(&daemon, "-TERM");
     let start = Instant::now();
     let status = loop {
@@ -216,7 +229,8 @@ async fn dovecot_outage_mid_idle_is_survived() {
     tokio::time::sleep(Duration::from_secs(30)).await;
     assert!(
         daemon.try_wait().expect("wait").is_none(),
-        "the daemon must not exit when its server goes away"
+        "the daemon must not exit when its server goes away:\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
     );
     bed.control("start-imap");
 

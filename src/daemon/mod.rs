@@ -116,6 +116,23 @@ pub fn apply_holiday_config(config: &Config, calendar: &mut Calendar) {
 
 /// The whole daemon. With `once`, one pass of each stage and exit.
 pub async fn run(config: Config, once: bool) -> Result<()> {
+    // Listen for SIGTERM/SIGINT before anything else, so that a stop
+    // requested while starting up is a clean stop too.
+    let (stop_tx, stop_rx) = watch::channel(false);
+    if !once {
+        // Registered here, not in the task, so no signal falls between.
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+        let mut int = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+            info!("shutdown requested; finishing the item in hand");
+            let _ = stop_tx.send(true);
+        });
+    }
     let store = Store::open(&config.database.url).await?;
     let applied = store.migrate().await?;
     if applied > 0 {
@@ -123,17 +140,10 @@ pub async fn run(config: Config, once: bool) -> Result<()> {
     }
     let ctx = std::sync::Arc::new(Context::new(config, store).await?);
     recompute_open_cases(&ctx).await?;
-
-    let (stop_tx, stop_rx) = watch::channel(false);
     if once {
         run_once(&ctx).await?;
         return Ok(());
     }
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        info!("shutdown requested; finishing the item in hand");
-        let _ = stop_tx.send(true);
-    });
 
     let ingest = {
         let ctx = ctx.clone();
@@ -191,22 +201,6 @@ pub async fn run_once(ctx: &Context) -> Result<()> {
         send::send_due(ctx, &stop).await?;
     }
     Ok(())
-}
-
-async fn wait_for_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(e) => {
-            warn!(error = %e, "cannot listen for SIGTERM");
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        }
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
-    }
 }
 
 /// Sleeps, or returns early (true) when shutdown is requested.
