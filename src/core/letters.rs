@@ -156,12 +156,30 @@ fn deadline_phrase(regime: Regime) -> &'static str {
     }
 }
 
+/// The templates, compiled once rather than for every letter.
+fn templates() -> &'static Result<Environment<'static>, String> {
+    static TEMPLATES: std::sync::OnceLock<Result<Environment<'static>, String>> =
+        std::sync::OnceLock::new();
+    TEMPLATES.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_keep_trailing_newline(true);
+        env.add_template("acknowledgement", ACKNOWLEDGEMENT)
+            .map_err(|e| e.to_string())?;
+        env.add_template("case_email", CASE_EMAIL)
+            .map_err(|e| e.to_string())?;
+        Ok(env)
+    })
+}
+
 fn render(template: &str, ctx: minijinja::Value) -> String {
-    let mut env = Environment::new();
-    env.set_keep_trailing_newline(true);
     // The templates are ours and tested; a failure here is a bug, but the
     // officers still get the facts rather than nothing.
-    match env.render_str(template, ctx.clone()) {
+    let rendered = templates().as_ref().map_err(Clone::clone).and_then(|env| {
+        env.get_template(template)
+            .and_then(|t| t.render(ctx.clone()))
+            .map_err(|e| e.to_string())
+    });
+    match rendered {
         Ok(text) => text,
         Err(e) => format!("(template error: {e})\n\n{ctx:#?}"),
     }
@@ -178,7 +196,7 @@ fn greeting_name(name: Option<&str>) -> String {
 pub fn acknowledgement(facts: &CaseFacts<'_>, original_message_id: &str) -> OutgoingMail {
     let law = statute(facts.regime);
     let body = render(
-        ACKNOWLEDGEMENT,
+        "acknowledgement",
         context! {
             requester_name => greeting_name(facts.requester_name),
             request_noun => law.noun,
@@ -207,7 +225,7 @@ pub fn acknowledgement(facts: &CaseFacts<'_>, original_message_id: &str) -> Outg
 pub fn case_email(facts: &CaseFacts<'_>, team: &[String]) -> OutgoingMail {
     let law = statute(facts.regime);
     let body = render(
-        CASE_EMAIL,
+        "case_email",
         context! {
             kind_label => facts.kind_label,
             reference => facts.reference,
