@@ -83,3 +83,34 @@ async fn replies_find_their_case() {
         "{events:#?}"
     );
 }
+
+/// An internal review is a case of its own, and both cases say which
+/// reviews which.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_review_opens_its_own_case_linked_to_the_original() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ctx = context(dir.path()).await;
+    import(&ctx, dir.path(), "1.eml", "From: Dan <dan@public.test>\nTo: foi@council.test\nSubject: Parking contracts\nMessage-ID: <park-1@public.test>\nDate: Mon, 2 Nov 2026 10:00:00 +0000\n\nPlease send the parking enforcement contract.\n").await;
+    let original = ctx.store.cases(false).await.expect("cases").remove(0);
+    import(&ctx, dir.path(), "2.eml", &format!("From: Dan <dan@public.test>\nTo: foi@council.test\nSubject: Internal review of {r}\nMessage-ID: <park-2@public.test>\nDate: Mon, 23 Nov 2026 10:00:00 +0000\n\nI am writing to request an internal review of your handling of my request {r}. You withheld the price without a public interest test.\n", r = original.reference)).await;
+    let cases = ctx.store.cases(false).await.expect("cases");
+    assert_eq!(cases.len(), 2, "{cases:#?}");
+    let review = cases
+        .iter()
+        .find(|c| c.id != original.id)
+        .expect("review case");
+    assert_eq!(review.regime, "review");
+    assert!(review.reference.starts_with("IR-"), "{}", review.reference);
+    let review_events = ctx.store.case_events(review.id).await.expect("events");
+    let reviews = review_events
+        .iter()
+        .find(|e| e.kind == "reviews")
+        .expect("link on the review");
+    assert_eq!(reviews.detail["reference"], original.reference.as_str());
+    let original_events = ctx.store.case_events(original.id).await.expect("events");
+    let requested = original_events
+        .iter()
+        .find(|e| e.kind == "review_requested")
+        .expect("link on the original");
+    assert_eq!(requested.detail["reference"], review.reference.as_str());
+}

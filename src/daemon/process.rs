@@ -153,7 +153,7 @@ pub async fn process_one(ctx: &Context, raw: &RawMessage) -> Result<Outcome> {
             regime,
             acknowledge,
         } => {
-            let reference = open_case(
+            let (case_id, reference) = open_case(
                 ctx,
                 &mut tx,
                 raw,
@@ -165,6 +165,9 @@ pub async fn process_one(ctx: &Context, raw: &RawMessage) -> Result<Outcome> {
                 acknowledge,
             )
             .await?;
+            if let Some(reviewed) = linked_case.filter(|_| kind == Kind::Review) {
+                link_review(&mut tx, case_id, &reference, reviewed, now).await?;
+            }
             Outcome::NewCase(reference)
         }
         IntakeDecision::AddToCase { case_id } => {
@@ -210,10 +213,7 @@ pub async fn process_one(ctx: &Context, raw: &RawMessage) -> Result<Outcome> {
                 &json!({ "raw_message_id": raw.id, "subject": msg.subject, "report": msg.new_text }),
             )
             .await?;
-            let reference: String = sqlx::query_scalar("SELECT reference FROM cases WHERE id = $1")
-                .bind(case_id)
-                .fetch_one(&mut *tx)
-                .await?;
+            let reference = store::case_reference(&mut tx, case_id).await?;
             let notice =
                 letters::delivery_failure(&reference, &ctx.config.officers.team, &msg.new_text);
             queue(ctx, &mut tx, Some(case_id), &notice).await?;
@@ -296,7 +296,7 @@ async fn open_case(
     reply_to: &str,
     regime: clock::Regime,
     acknowledge: bool,
-) -> Result<String> {
+) -> Result<(i64, String)> {
     let now = ctx.now();
     let received_at = store::from_secs(raw.arrived_at);
     let received_on = clock::date_of_receipt(received_at, &ctx.tz);
@@ -427,7 +427,38 @@ async fn open_case(
         now,
     )
     .await?;
-    Ok(reference)
+    Ok((case_id, reference))
+}
+
+/// An internal review is a case of its own; both cases say which reviews
+/// which.
+async fn link_review(
+    tx: &mut Tx,
+    review_id: i64,
+    review_reference: &str,
+    reviewed_id: i64,
+    now: jiff::Timestamp,
+) -> Result<()> {
+    let reviewed_reference = store::case_reference(tx, reviewed_id).await?;
+    store::add_event(
+        tx,
+        review_id,
+        now,
+        "foid",
+        "reviews",
+        &json!({ "reference": reviewed_reference }),
+    )
+    .await?;
+    store::add_event(
+        tx,
+        reviewed_id,
+        now,
+        "foid",
+        "review_requested",
+        &json!({ "reference": review_reference }),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Renders and queues a message, linking its Message-ID to the case.

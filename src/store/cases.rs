@@ -315,6 +315,15 @@ pub async fn processed_twin(
     .await?)
 }
 
+pub async fn case_reference(conn: &mut AnyConnection, case_id: i64) -> Result<String> {
+    Ok(
+        sqlx::query_scalar("SELECT reference FROM cases WHERE id = $1")
+            .bind(case_id)
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}
+
 pub async fn case_id_by_reference(
     conn: &mut AnyConnection,
     reference: &str,
