@@ -110,11 +110,7 @@ fn holidays_lists_a_year_and_imports_govuk_json() {
     let config = dir.path().join("foid.toml");
     std::fs::write(
         &config,
-        format!(
-            "[council]\nname = \"T\"\naddress = \"foi@council.test\"\ndomain = \"council.test\"\n[database]\nurl = \"sqlite://{}\"\n[source]\nmaildir = \"{}\"\n",
-            dir.path().join("h.db").display(),
-            dir.path().display()
-        ),
+        common::local_config_text(&dir.path().join("h.db"), dir.path()),
     )
     .expect("config");
     let json = dir.path().join("bank-holidays.json");
@@ -168,11 +164,7 @@ fn holidays_lists_a_year_and_imports_govuk_json() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_cases_are_recomputed_when_holidays_change() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let base = format!(
-        "[council]\nname = \"T\"\naddress = \"foi@council.test\"\ndomain = \"council.test\"\n[database]\nurl = \"sqlite://{}\"\n[source]\nmaildir = \"{}\"\n",
-        dir.path().join("r.db").display(),
-        dir.path().display()
-    );
+    let base = common::local_config_text(&dir.path().join("r.db"), dir.path());
     let config = Config::parse(&base, Path::new("t.toml")).expect("config");
     let store = Store::open(&config.database.url).await.expect("store");
     store.migrate().await.expect("migrate");

@@ -461,11 +461,7 @@ fn rand_token() -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn import_backfills_without_sending() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let text = format!(
-        "[council]\nname = \"Test\"\naddress = \"foi@council.test\"\ndomain = \"council.test\"\n[database]\nurl = \"sqlite://{}\"\n[source]\nmaildir = \"{}\"\n[officers]\nteam = [\"officer1@council.test\"]\n",
-        dir.path().join("import.db").display(),
-        dir.path().display()
-    );
+    let text = common::local_config_text(&dir.path().join("import.db"), dir.path());
     let config = Config::parse(&text, Path::new("t.toml")).expect("config");
     let store = Store::open(&config.database.url).await.expect("store");
     store.migrate().await.expect("migrate");
@@ -554,11 +550,7 @@ async fn maildir_source_files_mail_away() {
     )
     .expect("write");
     std::fs::write(maildir.join("new/2.empty"), b"").expect("write");
-    let text = format!(
-        "[council]\nname = \"T\"\naddress = \"foi@council.test\"\ndomain = \"council.test\"\n[database]\nurl = \"sqlite://{}\"\n[source]\nmaildir = \"{}\"\n[officers]\nteam = [\"officer1@council.test\"]\n",
-        dir.path().join("m.db").display(),
-        maildir.display()
-    );
+    let text = common::local_config_text(&dir.path().join("m.db"), &maildir);
     let ctx = context(&text).await;
     assert_eq!(daemon::maildir::ingest_pass(&ctx).await.expect("pass"), 2);
     assert_eq!(ctx.store.case_count().await.expect("count"), 1);

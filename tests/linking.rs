@@ -11,11 +11,7 @@ use foid::daemon::{self, Context};
 use foid::store::Store;
 
 async fn context(dir: &Path) -> Context {
-    let text = format!(
-        "[council]\nname = \"T\"\naddress = \"foi@council.test\"\ndomain = \"council.test\"\n[database]\nurl = \"sqlite://{}\"\n[source]\nmaildir = \"{}\"\n[officers]\nteam = [\"officer1@council.test\"]\n",
-        dir.join("link.db").display(),
-        dir.display()
-    );
+    let text = common::local_config_text(&dir.join("link.db"), dir);
     let config = Config::parse(&text, Path::new("t.toml")).expect("config");
     let store = Store::open(&config.database.url).await.expect("store");
     store.migrate().await.expect("migrate");

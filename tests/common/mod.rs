@@ -329,6 +329,17 @@ impl SmtpClient {
     }
 }
 
+/// A configuration that needs no mail server: SQLite and a local Maildir.
+pub fn local_config_text(database: &Path, maildir: &Path) -> String {
+    format!(
+        "[council]\nname = \"Test Borough Council\"\naddress = \"{FOI}\"\ndomain = \"council.test\"\n\
+         [database]\nurl = \"sqlite://{}\"\n[source]\nmaildir = \"{}\"\n\
+         [officers]\nteam = [\"{OFFICER1}\"]\n",
+        database.display(),
+        maildir.display()
+    )
+}
+
 /// A plain request from an outsider.
 pub fn request(n: usize, from: &str, subject: &str, body: &str) -> Vec<u8> {
     format!(
