@@ -13,9 +13,14 @@ use regex::{Regex, RegexSet};
 use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 
+use super::commands;
+use super::letters::Attachment;
+use super::reference::ReferenceFormat;
+
 /// What a message is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::EnumString)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Kind {
     /// A new Freedom of Information Act request.
     Foi,
@@ -104,6 +109,9 @@ pub struct IncomingMessage {
     /// treat as a request.
     pub forwarded_request: bool,
     pub attachment_names: Vec<String>,
+    /// Files sent with the message (top level only; inline images of a
+    /// signature left out), byte for byte.
+    pub attachments: Vec<Attachment>,
 }
 
 impl IncomingMessage {
@@ -122,7 +130,7 @@ impl IncomingMessage {
 
 /// The council's side of intake: who we are, who the officers are, what
 /// our case references look like.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct IntakePolicy {
     /// The council's own mailbox addresses (mail from these is a loop).
     pub council_addresses: Vec<String>,
@@ -131,21 +139,18 @@ pub struct IntakePolicy {
     pub council_domain: String,
     /// Officers whose `#commands` are read.
     pub officer_addresses: Vec<String>,
-    /// Case-reference prefixes, e.g. FOI, EIR, SAR, IR.
-    pub reference_prefixes: Vec<String>,
+    /// How case references are written, to find them in subjects.
+    pub references: ReferenceFormat,
 }
 
 impl IntakePolicy {
-    /// A policy with the default reference prefixes.
+    /// A policy with the default reference format.
     pub fn new(council_address: &str, council_domain: &str, officers: &[&str]) -> Self {
         IntakePolicy {
             council_addresses: vec![council_address.to_ascii_lowercase()],
             council_domain: council_domain.to_ascii_lowercase(),
             officer_addresses: officers.iter().map(|o| o.to_ascii_lowercase()).collect(),
-            reference_prefixes: ["FOI", "EIR", "SAR", "IR"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            references: ReferenceFormat::default_format(),
         }
     }
 
@@ -155,7 +160,7 @@ impl IntakePolicy {
             .any(|a| a.eq_ignore_ascii_case(addr))
     }
 
-    fn is_officer(&self, addr: &str) -> bool {
+    pub fn is_officer(&self, addr: &str) -> bool {
         self.officer_addresses
             .iter()
             .any(|a| a.eq_ignore_ascii_case(addr))
@@ -185,11 +190,6 @@ pub struct Requester {
     pub identity: String,
 }
 
-/// Officer commands that may open an officer's reply.
-pub const COMMANDS: &[&str] = &[
-    "draft", "approve", "clarify", "fee", "extend", "refuse", "assign", "note", "close",
-];
-
 #[allow(clippy::expect_used)] // constant patterns, checked by the unit tests
 fn re(pattern: &str) -> Regex {
     Regex::new(pattern).expect("valid constant regex")
@@ -203,8 +203,6 @@ fn re_set(patterns: &[&str]) -> RegexSet {
 // ---------------------------------------------------------------------------
 // Rule tables
 // ---------------------------------------------------------------------------
-
-static CASE_REF: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\b([a-z]{2,5})-(\d{4})-(\d{3,6})\b"));
 
 static WDTK_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)\bfoi\+(?:request|ir)-(\d{1,10})-([0-9a-z]{6,12})@whatdotheyknow\.com\b")
@@ -398,39 +396,22 @@ static FREE_MAIL: &[&str] = &[
 // Case references, WhatDoTheyKnow, identity
 // ---------------------------------------------------------------------------
 
-/// The first case reference (`FOI-2026-00123`, with one of `prefixes`) in
-/// `text`, uppercased, without brackets.
-pub fn case_ref_in(text: &str, prefixes: &[String]) -> Option<String> {
-    CASE_REF.captures_iter(text).find_map(|c| {
-        let prefix = c.get(1)?.as_str();
-        if !prefixes.iter().any(|p| p.eq_ignore_ascii_case(prefix)) {
-            return None;
-        }
-        Some(format!(
-            "{}-{}-{}",
-            prefix.to_ascii_uppercase(),
-            c.get(2)?.as_str(),
-            c.get(3)?.as_str()
-        ))
-    })
-}
-
 /// The case reference a message carries: in its subject, else in the
 /// message ids it replies to, else in Outlook's Thread-Topic.
 pub fn find_case_ref(msg: &IncomingMessage, policy: &IntakePolicy) -> Option<String> {
-    let prefixes = &policy.reference_prefixes;
-    case_ref_in(&msg.subject, prefixes)
+    let refs = &policy.references;
+    refs.find(&msg.subject)
         .or_else(|| {
             msg.in_reply_to
                 .iter()
                 .chain(msg.references.iter())
-                .find_map(|id| case_ref_in(id, prefixes))
+                .find_map(|id| refs.find(id))
         })
         .or_else(|| {
             msg.headers
                 .iter()
                 .filter(|(n, _)| n.eq_ignore_ascii_case("Thread-Topic"))
-                .find_map(|(_, v)| case_ref_in(v, prefixes))
+                .find_map(|(_, v)| refs.find(v))
         })
 }
 
@@ -550,25 +531,6 @@ pub fn requester_of(msg: &IncomingMessage) -> Requester {
         reply_to,
         identity,
     }
-}
-
-/// The `#command` lines at the top of an officer's new text.
-pub fn command_lines(new_text: &str) -> Vec<&str> {
-    new_text
-        .lines()
-        .map(str::trim)
-        .skip_while(|l| l.is_empty())
-        .take_while(|l| l.starts_with('#'))
-        .filter(|l| l.chars().nth(1).is_some_and(|c| c.is_ascii_alphabetic()))
-        .collect()
-}
-
-fn command_word(line: &str) -> String {
-    line.trim_start_matches('#')
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect::<String>()
-        .to_ascii_lowercase()
 }
 
 fn local_part(email: &str) -> &str {
@@ -739,22 +701,28 @@ pub fn classify(msg: &IncomingMessage, policy: &IntakePolicy) -> Classification 
         );
     }
 
-    // Commands: only an officer's new text, only at its top.
-    let commands = command_lines(&msg.new_text);
-    if !commands.is_empty() && policy.is_officer(from) {
-        let mut reasons = vec![format!("from officer {from}")];
-        for line in &commands {
-            let word = command_word(line);
-            if COMMANDS.contains(&word.as_str()) {
-                reasons.push(format!("command #{word}"));
-            } else {
-                reasons.push(format!("unknown command #{word}"));
-            }
+    // Commands: only new text, only at its top. From an officer any `#word`
+    // there is one (and is answered); from anyone else only a known command
+    // word counts, so that the gate can refuse it, while `#1 How many…`
+    // stays a request.
+    let lines = commands::command_lines(&msg.new_text);
+    let officer = policy.is_officer(from);
+    if !lines.is_empty() && (officer || commands::opens_with_command(&msg.new_text)) {
+        let mut reasons = vec![if officer {
+            format!("from officer {from}")
+        } else {
+            format!("command from {from}, who is not a configured officer")
+        }];
+        for c in commands::parse(&msg.new_text) {
+            reasons.push(match c.command {
+                commands::Command::Unknown { word } => format!("unknown command #{word}"),
+                other => format!("command #{}", other.word()),
+            });
         }
         return decide(Kind::Command, reasons);
     }
     let mut notes = Vec::new();
-    if !commands.is_empty() {
+    if !lines.is_empty() {
         notes.push(format!(
             "#commands ignored: {from} is not a configured officer"
         ));
@@ -954,8 +922,16 @@ mod tests {
         assert_eq!(c.kind, Kind::Command);
         assert!(c.reasons.iter().any(|r| r == "command #draft"));
         assert_eq!(c.case_ref.as_deref(), Some("FOI-2026-00042"));
+        // From an outsider a known command is still a command, so the
+        // trust gate refuses it on the record rather than filing it.
         let outsider = msg("jo@example.com", "Re: [FOI-2026-00042] x", "#approve ABCD");
-        assert_eq!(kind(&outsider), Kind::Correspondence);
+        assert_eq!(kind(&outsider), Kind::Command);
+        let hashtag = msg(
+            "jo@example.com",
+            "Re: [FOI-2026-00042] x",
+            "#potholes are bad",
+        );
+        assert_eq!(kind(&hashtag), Kind::Correspondence);
         let not_top = msg(
             "officer1@council.test",
             "Re: [FOI-2026-00042] x",
@@ -1061,19 +1037,6 @@ mod tests {
 
     #[test]
     fn case_refs() {
-        let p: Vec<String> = ["FOI", "EIR", "SAR", "IR"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        assert_eq!(
-            case_ref_in("Re: [foi-2026-00123] x", &p).as_deref(),
-            Some("FOI-2026-00123")
-        );
-        assert_eq!(
-            case_ref_in("IR-2025-001", &p).as_deref(),
-            Some("IR-2025-001")
-        );
-        assert_eq!(case_ref_in("ABC-2026-00123", &p), None);
         let mut m = msg("jo@example.com", "Re: hello", "x");
         m.references = vec!["<foid.SAR-2026-00009.1@council.test>".into()];
         assert_eq!(
@@ -1110,34 +1073,5 @@ mod tests {
             Some("acme.co.uk")
         );
         assert_eq!(organisation_of("a@gmail.com"), None);
-    }
-}
-
-/// Message-IDs foid gave its own mail (`<foid.PURPOSE.HEX@domain>`, see
-/// `mail::compose`) quoted anywhere in a text: how a delivery report names
-/// the message that bounced, so the bounce finds its case.
-pub fn our_message_ids(text: &str, council_domain: &str) -> Vec<String> {
-    let pattern = format!(
-        r"(?i)<foid\.[a-z_]+\.[0-9a-f]{{32}}@{}>",
-        regex::escape(council_domain)
-    );
-    match regex::Regex::new(&pattern) {
-        Ok(re) => re.find_iter(text).map(|m| m.as_str().to_string()).collect(),
-        Err(_) => vec![],
-    }
-}
-
-#[cfg(test)]
-mod our_message_id_tests {
-    use super::our_message_ids;
-
-    #[test]
-    fn finds_our_ids_only() {
-        let text = "Original-Message-ID: <foid.acknowledgement.0123456789abcdef0123456789abcdef@council.test>\n\
-                    Message-ID: <foid.acknowledgement.0123456789abcdef0123456789abcdef@elsewhere.test>";
-        assert_eq!(
-            our_message_ids(text, "council.test"),
-            vec!["<foid.acknowledgement.0123456789abcdef0123456789abcdef@council.test>"]
-        );
     }
 }

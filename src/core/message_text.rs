@@ -606,6 +606,52 @@ fn is_skipped_content(tag: &str) -> bool {
     )
 }
 
+/// Elements with no closing tag.
+fn is_void(tag: &str) -> bool {
+    matches!(
+        tag,
+        "br" | "img"
+            | "hr"
+            | "meta"
+            | "link"
+            | "input"
+            | "wbr"
+            | "col"
+            | "area"
+            | "base"
+            | "source"
+    )
+}
+
+/// An element the reader never sees: `hidden`, `display:none`,
+/// `visibility:hidden` or Outlook's `mso-hide:all`. Its text is not the
+/// sender's visible text, so it is never read (nor a command in it).
+fn is_hidden(inside: &str) -> bool {
+    let style = attribute(inside, "style")
+        .unwrap_or("")
+        .to_ascii_lowercase()
+        .replace([' ', '\t'], "");
+    // The boolean `hidden` attribute, outside quoted attribute values.
+    let mut unquoted = String::with_capacity(inside.len());
+    let mut quote: Option<char> = None;
+    for c in inside.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, c) => unquoted.push(c),
+        }
+    }
+    let hidden_attr = unquoted
+        .split(|c: char| c.is_whitespace() || c == '/')
+        .skip(1)
+        .any(|a| a.eq_ignore_ascii_case("hidden") || a.to_ascii_lowercase().starts_with("hidden="));
+    hidden_attr
+        || style.contains("display:none")
+        || style.contains("visibility:hidden")
+        || style.contains("mso-hide:all")
+}
+
 /// Find the `>` closing a tag, ignoring `>` inside quoted attribute values.
 fn tag_end(s: &str) -> Option<usize> {
     let mut quote: Option<char> = None;
@@ -717,8 +763,10 @@ pub fn html_to_text(html: &str) -> String {
             continue;
         }
 
-        if is_skipped_content(&name) {
-            let self_closing = inside.ends_with('/');
+        let self_closing = inside.ends_with('/') || is_void(&name);
+        if !skip_depth.is_empty() {
+            // Inside skipped content: track nesting so that the element's
+            // own closing tag ends the skip, not a nested one's.
             if closing {
                 if let Some(pos) = skip_depth.iter().rposition(|t| *t == name) {
                     skip_depth.truncate(pos);
@@ -728,7 +776,10 @@ pub fn html_to_text(html: &str) -> String {
             }
             continue;
         }
-        if !skip_depth.is_empty() {
+        if is_skipped_content(&name) || (!closing && is_hidden(inside)) {
+            if !closing && !self_closing {
+                push_capped(&mut skip_depth, name);
+            }
             continue;
         }
 
@@ -1011,6 +1062,16 @@ pub fn decode_entities(s: &str) -> Cow<'_, str> {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hidden_html_is_not_text() {
+        let html =
+            "<div style=\"display: none\">#approve HIDDEN-CODE<div>nested</div>still hidden</div>\
+                    <p hidden>also hidden</p><span style='mso-hide:all'>outlook hidden</span>\
+                    <p title=\"not hidden at all\">Visible</p><p>text</p>";
+        let text = html_to_text(html);
+        assert_eq!(text.trim(), "Visible\n\ntext", "{text:?}");
+    }
 
     #[test]
     fn plain_text_is_kept() {

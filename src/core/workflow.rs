@@ -1,10 +1,18 @@
 //! What to do with a classified message: the case state machine's first
 //! steps. Pure: the shell looks up the linked case and recent history, this
-//! decides, the shell carries it out.
+//! decides ([`decide`]) and plans ([`plan_new_case`],
+//! [`plan_correspondence`], [`plan_delivery_failure`]); the shell carries
+//! the plan out in one transaction.
 
-use super::calendar::Region;
-use super::clock::Regime;
-use super::intake::Kind;
+use jiff::civil::Date;
+
+use super::calendar::{Calendar, Region};
+use super::case::{Actor, CaseEvent, CaseId, CaseSnapshot, Direction, Disposition, RawId};
+use super::clock::{self, ClockEvent, ClockState, Regime};
+use super::intake::{Classification, IncomingMessage, Kind, Requester};
+use super::letters::{self, CaseFacts};
+use super::plan::{Effect, NewCase, Plan, Target};
+use super::questions;
 
 /// At most this many acknowledgements go to one address per day: a loop
 /// with another robot, or a flood, must not make us a spam source.
@@ -16,9 +24,9 @@ pub enum IntakeDecision {
     NewCase { regime: Regime, acknowledge: bool },
     /// A message about an existing case (clarification, thanks, complaint,
     /// an officer's reply): add it to the case's history.
-    AddToCase { case_id: i64 },
+    AddToCase { case_id: CaseId },
     /// A bounce of mail we sent for a case: record it and tell the officers.
-    DeliveryFailure { case_id: i64 },
+    DeliveryFailure { case_id: CaseId },
     /// Nothing to open and nobody to answer; kept with the reason.
     Ignore { reason: String },
 }
@@ -29,7 +37,7 @@ pub struct IntakeContext {
     pub region: Region,
     /// The case this message belongs to, found by reference, thread or
     /// WhatDoTheyKnow address.
-    pub linked_case: Option<i64>,
+    pub linked_case: Option<CaseId>,
     /// Acknowledgements sent to this requester address in the last 24 hours.
     pub recent_acknowledgements: i64,
     /// Whether the sender is one of our own addresses.
@@ -86,6 +94,282 @@ fn new_case(kind: Kind, ctx: &IntakeContext) -> IntakeDecision {
     }
 }
 
+/// The council's side of intake's letters.
+#[derive(Debug, Clone, Copy)]
+pub struct Council<'a> {
+    pub name: &'a str,
+    pub address: &'a str,
+    pub team: &'a [String],
+}
+
+/// A new request, with what the shell looked up for it.
+#[derive(Debug, Clone)]
+pub struct NewRequest<'a> {
+    pub raw_id: RawId,
+    pub msg: &'a IncomingMessage,
+    pub classification: &'a Classification,
+    pub requester: &'a Requester,
+    pub reply_to: &'a str,
+    /// Allocated by the store for this case.
+    pub reference: String,
+    pub received_at: jiff::Timestamp,
+    pub received_on: Date,
+    pub regime: Regime,
+    pub acknowledge: bool,
+    /// The case an internal review reviews, and its reference.
+    pub reviewed: Option<(CaseId, String)>,
+}
+
+/// Opens a case: its questions and clock, the acknowledgement (unless held
+/// back) and the case email.
+pub fn plan_new_case(
+    r: &NewRequest<'_>,
+    council: &Council<'_>,
+    calendar: &Calendar,
+    region: Region,
+) -> Plan {
+    let events = [ClockEvent::Received {
+        date: r.received_on,
+    }];
+    let due_on = clock::case_clock(r.regime, region, &events, calendar, r.received_on).due;
+    let split = questions::split_questions(&r.msg.new_text);
+    let mut plan = Plan::new(Target::NewCase(Box::new(NewCase {
+        reference: r.reference.clone(),
+        regime: r.regime,
+        kind: r.classification.kind,
+        requester_name: r.requester.name.clone(),
+        requester_identity: r.requester.identity.clone(),
+        requester_address: r.requester.email.clone(),
+        reply_to: r.reply_to.to_string(),
+        subject: r.msg.subject.clone(),
+        received_at: r.received_at,
+        received_on: r.received_on,
+        due_on,
+        raw_message_id: r.raw_id.0,
+        request_message_id: r.msg.message_id.clone().unwrap_or_default(),
+        request_text: r.msg.new_text.clone(),
+        questions: split.questions.clone(),
+    })));
+    plan.event(
+        Actor::Foid,
+        CaseEvent::Opened {
+            raw_message_id: r.raw_id.0,
+            kind: r.classification.kind,
+            reasons: r.classification.reasons.clone(),
+            notes: split.notes.clone(),
+        },
+    );
+    for e in events {
+        plan.event(Actor::Foid, CaseEvent::Clock(e));
+    }
+    if let Some(id) = &r.msg.message_id {
+        plan.push(Effect::LinkMessage {
+            message_id: id.clone(),
+            direction: Direction::In,
+        });
+    }
+    let facts = CaseFacts {
+        council_name: council.name,
+        council_address: council.address,
+        reference: &r.reference,
+        regime: r.regime,
+        kind_label: kind_label(r.regime),
+        kind_reasons: &r.classification.reasons,
+        requester_name: r.requester.name.as_deref(),
+        requester_email: &r.requester.email,
+        reply_to: r.reply_to,
+        subject: &r.msg.subject,
+        received_on: r.received_on,
+        due_on,
+        questions: &split.questions,
+        notes: &split.notes,
+        flags: &[],
+        request_text: &r.msg.new_text,
+    };
+    if r.acknowledge {
+        let original = r.msg.message_id.clone().unwrap_or_default();
+        plan.queue(letters::acknowledgement(&facts, &original));
+    } else {
+        plan.event(
+            Actor::Foid,
+            CaseEvent::AcknowledgementWithheld {
+                reason: "acknowledgement rate limit for this address reached".into(),
+            },
+        );
+    }
+    if !council.team.is_empty() {
+        plan.queue(letters::case_email(&facts, council.team));
+    }
+    if let Some((reviewed, reviewed_reference)) = &r.reviewed {
+        // An internal review is a case of its own; both say which reviews which.
+        plan.event(
+            Actor::Foid,
+            CaseEvent::Reviews {
+                reference: reviewed_reference.clone(),
+            },
+        );
+        plan.push(Effect::Event {
+            on: Some(*reviewed),
+            actor: Actor::Foid,
+            event: CaseEvent::ReviewRequested {
+                reference: r.reference.clone(),
+            },
+        });
+    }
+    plan.disposition = Some(Disposition::Processed(r.classification.kind));
+    plan
+}
+
+/// Mail on an existing case. A requester's answer to a clarification
+/// request restarts the clock (FOIA s.1(3); R4), and the officers are told.
+#[allow(clippy::too_many_arguments)]
+pub fn plan_correspondence(
+    case: &CaseSnapshot,
+    raw_id: RawId,
+    msg: &IncomingMessage,
+    classification: &Classification,
+    from_officer: bool,
+    received_on: Date,
+    council: &Council<'_>,
+    calendar: &Calendar,
+    region: Region,
+) -> Plan {
+    let from = msg.from_email.clone().unwrap_or_default();
+    let mut plan = Plan::new(Target::Case(case.id));
+    let actor = if from_officer {
+        Actor::Officer(from.clone())
+    } else {
+        Actor::Requester(from.clone())
+    };
+    plan.event(
+        actor.clone(),
+        CaseEvent::MessageReceived {
+            raw_message_id: raw_id.0,
+            kind: classification.kind,
+            reasons: classification.reasons.clone(),
+            subject: msg.subject.clone(),
+            text: msg.new_text.clone(),
+        },
+    );
+    if let Some(id) = &msg.message_id {
+        plan.push(Effect::LinkMessage {
+            message_id: id.clone(),
+            direction: Direction::In,
+        });
+    }
+    let mut events = case.clock_events();
+    let before = clock::case_clock(case.regime, region, &events, calendar, received_on);
+    let from_requester = case.is_requester(&from)
+        || msg
+            .reply_to
+            .as_deref()
+            .is_some_and(|r| case.is_requester(r));
+    if let (ClockState::AwaitingClarification { since }, true, false) =
+        (before.state, from_requester, from_officer)
+    {
+        let restart = ClockEvent::ClarificationReceived { date: received_on };
+        events.push(restart.clone());
+        let after = clock::case_clock(case.regime, region, &events, calendar, received_on);
+        plan.event(actor, CaseEvent::Clock(restart));
+        plan.event(
+            Actor::Foid,
+            CaseEvent::ClarificationArrived {
+                raw_message_id: raw_id.0,
+            },
+        );
+        plan.push(Effect::SetDue(after.deadline()));
+        if !council.team.is_empty() {
+            let due = after
+                .deadline()
+                .map(|d| {
+                    format!(
+                        "The clock restarts: the new due date is {}.",
+                        letters::long_date(d)
+                    )
+                })
+                .unwrap_or_default();
+            plan.queue(letters::officer_notice(
+                council.team.to_vec(),
+                &case.reference,
+                "Clarification received",
+                format!(
+                    "The requester answered the clarification request of {} on case {}, received {}. {due}\n\nTheir reply:\n\n{}\n",
+                    letters::long_date(since),
+                    case.reference,
+                    letters::long_date(received_on),
+                    msg.new_text
+                ),
+            ));
+        }
+    }
+    plan.disposition = Some(Disposition::Processed(classification.kind));
+    plan
+}
+
+/// A bounce of mail foid sent for a case: recorded, and the officers told.
+pub fn plan_delivery_failure(
+    case_id: CaseId,
+    reference: &str,
+    raw_id: RawId,
+    msg: &IncomingMessage,
+    council: &Council<'_>,
+) -> Plan {
+    let mut plan = Plan::new(Target::Case(case_id));
+    plan.event(
+        Actor::MailSystem,
+        CaseEvent::DeliveryFailure {
+            raw_message_id: raw_id.0,
+            subject: msg.subject.clone(),
+            report: msg.new_text.clone(),
+        },
+    );
+    plan.queue(letters::delivery_failure(
+        reference,
+        council.team,
+        &msg.new_text,
+    ));
+    plan.disposition = Some(Disposition::Processed(Kind::Bounce));
+    plan
+}
+
+/// Mail foid queued for a case was refused for good by the SMTP server:
+/// recorded on the case; when it was meant for the requester, the team is
+/// told, since the requester is still waiting for it.
+pub fn plan_send_failure(
+    case_id: CaseId,
+    reference: &str,
+    message_id: &str,
+    purpose: letters::Purpose,
+    error: &str,
+    team: &[String],
+) -> Plan {
+    let mut plan = Plan::new(Target::Case(case_id));
+    plan.event(
+        Actor::Foid,
+        CaseEvent::SendFailed {
+            message_id: message_id.to_string(),
+            purpose: purpose.as_str().to_string(),
+            error: error.to_string(),
+        },
+    );
+    if (purpose.is_to_requester() || purpose == letters::Purpose::Acknowledgement)
+        && !team.is_empty()
+    {
+        plan.queue(letters::officer_notice(
+            team.to_vec(),
+            reference,
+            "Reply not sent",
+            format!(
+                "foid could not send the {} for case {reference}: the mail server refused it \
+                 for good.\n\nThe server said: {error}\n\nThe requester has not received it; \
+                 check the address and write to the requester again.\n",
+                purpose.label()
+            ),
+        ));
+    }
+    plan
+}
+
 /// How a case is described to officers.
 pub fn kind_label(regime: Regime) -> &'static str {
     match regime {
@@ -105,7 +389,7 @@ mod tests {
     fn ctx(linked: Option<i64>) -> IntakeContext {
         IntakeContext {
             region: Region::EnglandAndWales,
-            linked_case: linked,
+            linked_case: linked.map(CaseId),
             recent_acknowledgements: 0,
             from_ourselves: false,
         }
@@ -121,7 +405,7 @@ mod tests {
         }
         assert_eq!(
             decide(Kind::Bounce, &ctx(Some(3))),
-            IntakeDecision::DeliveryFailure { case_id: 3 }
+            IntakeDecision::DeliveryFailure { case_id: CaseId(3) }
         );
     }
 
@@ -156,7 +440,7 @@ mod tests {
     fn replies_join_their_case_or_open_one() {
         assert_eq!(
             decide(Kind::Correspondence, &ctx(Some(9))),
-            IntakeDecision::AddToCase { case_id: 9 }
+            IntakeDecision::AddToCase { case_id: CaseId(9) }
         );
         assert!(matches!(
             decide(Kind::Correspondence, &ctx(None)),
@@ -164,7 +448,7 @@ mod tests {
         ));
         assert_eq!(
             decide(Kind::Foi, &ctx(Some(4))),
-            IntakeDecision::AddToCase { case_id: 4 }
+            IntakeDecision::AddToCase { case_id: CaseId(4) }
         );
     }
 
