@@ -3,10 +3,13 @@
 
 mod common;
 
+use foid::core::case::{Actor, CaseEvent, Direction, Disposition, RawId, Source};
+use foid::core::clock::Regime;
+use foid::core::intake::Kind;
+use foid::core::letters::Purpose;
+use foid::core::plan::NewCase;
 use foid::core::questions::{Part, Question};
-use foid::store::{
-    self, Checkpoint, NewCase, NewOutboxMessage, NewRawMessage, RequesterIdentity, Store,
-};
+use foid::store::{self, Checkpoint, NewOutboxMessage, NewRawMessage, RequesterIdentity, Store};
 use jiff::civil::date;
 use jiff::Timestamp;
 use serde_json::json;
@@ -19,7 +22,11 @@ fn raw(uid: Option<i64>, body: &str) -> NewRawMessage {
         sha256: foid::mail::raw::sha256_hex(&bytes),
         message_id: format!("<{body}@public.test>"),
         bytes,
-        source: if uid.is_some() { "imap" } else { "import" }.into(),
+        source: if uid.is_some() {
+            Source::Imap
+        } else {
+            Source::Import
+        },
         mailbox: uid.map(|_| "INBOX".to_string()),
         uidvalidity: uid.map(|_| 7),
         uid,
@@ -165,9 +172,10 @@ async fn contract(store: Store) {
         &mut tx,
         &NewCase {
             reference: "FOI-2026-00002".into(),
-            regime: "foi".into(),
-            kind: "foi".into(),
-            requester_id: a1,
+            regime: Regime::Foi,
+            kind: Kind::Foi,
+            requester_name: Some("Alice Example".into()),
+            requester_identity: "alice@public.test".into(),
             requester_address: "alice@public.test".into(),
             reply_to: "alice@public.test".into(),
             subject: "Potholes".into(),
@@ -175,6 +183,7 @@ async fn contract(store: Store) {
             received_on: date(2026, 11, 18),
             due_on: Some(date(2026, 12, 16)),
             raw_message_id: ids[0],
+            request_message_id: "<one@public.test>".into(),
             request_text: "1. How many?\n2. How much?".into(),
             questions: vec![
                 Question {
@@ -194,6 +203,7 @@ async fn contract(store: Store) {
                 },
             ],
         },
+        a1,
         now,
     )
     .await
@@ -202,9 +212,10 @@ async fn contract(store: Store) {
         &mut tx,
         case_id,
         now,
-        "foid",
-        "opened",
-        &json!({"why": "test"}),
+        &Actor::Foid,
+        &CaseEvent::Note {
+            text: "test".into(),
+        },
     )
     .await
     .expect("event");
@@ -217,19 +228,17 @@ async fn contract(store: Store) {
     )
     .await
     .expect("flag");
-    store::link_message(&mut tx, "<one@public.test>", case_id, "in")
+    store::link_message(&mut tx, "<one@public.test>", case_id, Direction::In)
         .await
         .expect("link");
-    store::link_message(&mut tx, "<one@public.test>", case_id, "in")
+    store::link_message(&mut tx, "<one@public.test>", case_id, Direction::In)
         .await
         .expect("link twice");
     store::finish_raw(
         &mut tx,
-        ids[0],
-        "processed",
-        Some("foi"),
+        RawId(ids[0]),
+        &Disposition::Processed(Kind::Foi),
         Some(case_id),
-        None,
         now,
     )
     .await
@@ -238,11 +247,12 @@ async fn contract(store: Store) {
         &mut tx,
         &NewOutboxMessage {
             case_id: Some(case_id),
-            purpose: "acknowledgement".into(),
+            purpose: Purpose::Acknowledgement,
             message_id: "<ack1@council.test>".into(),
             envelope_from: "foi@council.test".into(),
             recipients: vec!["alice@public.test".into()],
             bytes: b"Subject: ack\r\n\r\nthanks\r\n".to_vec(),
+            sent_copy: None,
         },
         false,
         now,
@@ -253,11 +263,12 @@ async fn contract(store: Store) {
         &mut tx,
         &NewOutboxMessage {
             case_id: Some(case_id),
-            purpose: "case_email".into(),
+            purpose: Purpose::CaseEmail,
             message_id: "<held@council.test>".into(),
             envelope_from: "foi@council.test".into(),
             recipients: vec!["officer1@council.test".into()],
             bytes: b"Subject: held\r\n\r\nheld\r\n".to_vec(),
+            sent_copy: None,
         },
         true,
         now,
@@ -289,13 +300,13 @@ async fn contract(store: Store) {
     assert_eq!(
         store::processed_twin(
             &mut tx,
-            999,
+            RawId(999),
             "<one@public.test>",
             &raw(Some(1), "one").sha256
         )
         .await
         .expect("twin"),
-        Some((ids[0], Some(case_id)))
+        Some((RawId(ids[0]), Some(case_id)))
     );
     tx.rollback().await.expect("rollback");
 
@@ -310,22 +321,23 @@ async fn contract(store: Store) {
     assert_eq!(view.received_on, "2026-11-18");
     assert_eq!(view.due_on.as_deref(), Some("2026-12-16"));
     assert_eq!(view.questions.len(), 2);
-    assert_eq!(view.questions[0].parts[0].text, "by ward");
-    assert_eq!(view.questions[1].options, vec!["0%", "100%"]);
+    assert_eq!(view.questions[0].question.parts[0].text, "by ward");
+    assert_eq!(view.questions[1].question.options, vec!["0%", "100%"]);
     assert_eq!(view.flags.len(), 1);
     assert_eq!(store.cases(true).await.expect("cases").len(), 1);
     let events = store.case_events(case_id).await.expect("events");
     assert_eq!(events.len(), 1);
-    assert_eq!(events[0].detail["why"], "test");
+    assert_eq!(events[0].kind, "note");
+    assert_eq!(events[0].detail["text"], "test");
 
     // The event log is append-only.
     let rewrite = sqlx::query("UPDATE case_events SET actor = 'someone else' WHERE case_id = $1")
-        .bind(case_id)
+        .bind(case_id.0)
         .execute(store.pool())
         .await;
     assert!(rewrite.is_err(), "case events could be rewritten");
     let erase = sqlx::query("DELETE FROM case_events WHERE case_id = $1")
-        .bind(case_id)
+        .bind(case_id.0)
         .execute(store.pool())
         .await;
     assert!(erase.is_err(), "case events could be deleted");
@@ -335,8 +347,11 @@ async fn contract(store: Store) {
         .set_due_date(
             case_id,
             Some(date(2026, 12, 17)),
-            "due_date_recomputed",
-            &json!({"old": "2026-12-16"}),
+            &CaseEvent::DueDateRecomputed {
+                old_due_on: Some("2026-12-16".into()),
+                new_due_on: Some("2026-12-17".into()),
+                reason: "test".into(),
+            },
             now,
         )
         .await
@@ -350,25 +365,29 @@ async fn contract(store: Store) {
     assert_eq!(store.case_events(case_id).await.expect("events").len(), 2);
 
     // Outbox: held rows are never claimed; a claim counts the attempt first.
-    let claimed = store.claim_outbox(now, 10).await.expect("claim");
+    let claimed = store.claim_outbox("test", now, 10).await.expect("claim");
     assert_eq!(claimed.len(), 1);
-    assert_eq!(claimed[0].id, outbox_id);
+    assert_eq!(claimed[0].id(), outbox_id);
     assert_eq!(claimed[0].attempts, 1);
     assert_eq!(claimed[0].recipients(), vec!["alice@public.test"]);
     assert!(
-        store.claim_outbox(now, 10).await.expect("claim").is_empty(),
+        store
+            .claim_outbox("test", now, 10)
+            .await
+            .expect("claim")
+            .is_empty(),
         "claimed twice"
     );
     store
         .outbox_retry(outbox_id, "421 try later", now)
         .await
         .expect("retry");
-    let again = store.claim_outbox(now, 10).await.expect("claim");
+    let again = store.claim_outbox("test", now, 10).await.expect("claim");
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].attempts, 2);
     store.outbox_sent(outbox_id, now).await.expect("sent");
     assert!(store
-        .claim_outbox(ts(1_900_000_000), 10)
+        .claim_outbox("test", ts(1_900_000_000), 10)
         .await
         .expect("claim")
         .is_empty());

@@ -1,13 +1,20 @@
-//! Cases, their requesters, questions, event log, flags and message links.
+//! Cases, their requesters, questions, flags and message links, and the
+//! snapshot of a case that plans are made from.
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Context, Result};
 use serde::Serialize;
 use sqlx::AnyConnection;
 
-use super::{to_secs, Store};
-use crate::core::clock::ClockEvent;
+use super::{drafts, events, to_secs, Store};
+use crate::core::case::{
+    Actor, CaseEvent, CaseId, CaseSnapshot, CaseState, Direction, Disposition, Outcome,
+    QuestionOutcome, RawId, RequesterId,
+};
+use crate::core::clock::Regime;
+use crate::core::intake::Kind;
+use crate::core::plan::NewCase;
 use crate::core::questions::Question;
 
 /// The person (or organisation) behind a request, with the address used.
@@ -18,27 +25,11 @@ pub struct RequesterIdentity {
     pub address: String,
 }
 
-#[derive(Debug, Clone)]
-pub struct NewCase {
-    pub reference: String,
-    pub regime: String,
-    pub kind: String,
-    pub requester_id: i64,
-    pub requester_address: String,
-    pub reply_to: String,
-    pub subject: String,
-    pub received_at: jiff::Timestamp,
-    pub received_on: jiff::civil::Date,
-    pub due_on: Option<jiff::civil::Date>,
-    pub raw_message_id: i64,
-    pub request_text: String,
-    pub questions: Vec<Question>,
-}
-
+/// A case as the command line and JSON show it.
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseView {
     #[serde(skip)]
-    pub id: i64,
+    pub id: CaseId,
     pub reference: String,
     pub regime: String,
     pub kind: String,
@@ -49,8 +40,18 @@ pub struct CaseView {
     pub received_on: String,
     pub due_on: Option<String>,
     pub closed_on: Option<String>,
+    pub assigned_to: Option<String>,
     pub flags: Vec<FlagView>,
-    pub questions: Vec<Question>,
+    pub questions: Vec<QuestionView>,
+}
+
+/// A question with what became of it, once the case is answered.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuestionView {
+    #[serde(flatten)]
+    pub question: Question,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -66,14 +67,6 @@ pub struct FlagView {
     pub evidence: serde_json::Value,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct EventView {
-    pub at: String,
-    pub actor: String,
-    pub kind: String,
-    pub detail: serde_json::Value,
-}
-
 #[derive(sqlx::FromRow)]
 struct CaseRow {
     id: i64,
@@ -87,22 +80,23 @@ struct CaseRow {
     received_on: String,
     due_on: Option<String>,
     closed_on: Option<String>,
+    assigned_to: Option<String>,
     requester_name: Option<String>,
     identity_key: String,
 }
 
 const CASE_SELECT: &str = "SELECT c.id, c.reference, c.regime, c.kind, c.state, c.subject, \
-     c.requester_address, c.received_at, c.received_on, c.due_on, c.closed_on, \
+     c.requester_address, c.received_at, c.received_on, c.due_on, c.closed_on, c.assigned_to, \
      r.name AS requester_name, r.identity_key \
      FROM cases c JOIN requesters r ON r.id = c.requester_id";
 
 /// Finds the requester by identity key or by any address they have used,
-/// creating them if new, and records the address. Returns the requester id.
+/// creating them if new, and records the address.
 pub async fn upsert_requester(
     conn: &mut AnyConnection,
     who: &RequesterIdentity,
     now: jiff::Timestamp,
-) -> Result<i64> {
+) -> Result<RequesterId> {
     let address = who.address.to_ascii_lowercase();
     let by_key: Option<i64> =
         sqlx::query_scalar("SELECT id FROM requesters WHERE identity_key = $1")
@@ -138,7 +132,7 @@ pub async fn upsert_requester(
         .execute(&mut *conn)
         .await?;
     }
-    Ok(id)
+    Ok(RequesterId(id))
 }
 
 /// The next reference number for a prefix and year, counted in the database
@@ -160,22 +154,25 @@ pub async fn next_reference_number(
     .context("counting case references")
 }
 
+/// Opens a case with its questions.
 pub async fn insert_case(
     conn: &mut AnyConnection,
     case: &NewCase,
+    requester: RequesterId,
     now: jiff::Timestamp,
-) -> Result<i64> {
+) -> Result<CaseId> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO cases (reference, regime, kind, state, requester_id, requester_address,
              reply_to, subject, received_at, received_on, due_on, raw_message_id, request_text,
-             created_at)
-         VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             created_at, request_message_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          RETURNING id",
     )
     .bind(&case.reference)
-    .bind(&case.regime)
-    .bind(&case.kind)
-    .bind(case.requester_id)
+    .bind(case.regime.as_str())
+    .bind(case.kind.as_str())
+    .bind(CaseState::Open.as_str())
+    .bind(requester.0)
     .bind(&case.requester_address)
     .bind(&case.reply_to)
     .bind(&case.subject)
@@ -185,6 +182,7 @@ pub async fn insert_case(
     .bind(case.raw_message_id)
     .bind(&case.request_text)
     .bind(to_secs(now))
+    .bind(&case.request_message_id)
     .fetch_one(&mut *conn)
     .await
     .with_context(|| format!("creating case {}", case.reference))?;
@@ -201,35 +199,12 @@ pub async fn insert_case(
         .execute(&mut *conn)
         .await?;
     }
-    Ok(id)
-}
-
-/// Appends to the case's event log.
-pub async fn add_event(
-    conn: &mut AnyConnection,
-    case_id: i64,
-    at: jiff::Timestamp,
-    actor: &str,
-    kind: &str,
-    detail: &serde_json::Value,
-) -> Result<i64> {
-    sqlx::query_scalar(
-        "INSERT INTO case_events (case_id, at, actor, kind, detail_json)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
-    )
-    .bind(case_id)
-    .bind(to_secs(at))
-    .bind(actor)
-    .bind(kind)
-    .bind(detail.to_string())
-    .fetch_one(&mut *conn)
-    .await
-    .context("appending a case event")
+    Ok(CaseId(id))
 }
 
 pub async fn add_flag(
     conn: &mut AnyConnection,
-    case_id: i64,
+    case: CaseId,
     kind: &str,
     evidence: &serde_json::Value,
     now: jiff::Timestamp,
@@ -237,7 +212,7 @@ pub async fn add_flag(
     sqlx::query(
         "INSERT INTO flags (case_id, kind, evidence_json, created_at) VALUES ($1, $2, $3, $4)",
     )
-    .bind(case_id)
+    .bind(case.0)
     .bind(kind)
     .bind(evidence.to_string())
     .bind(to_secs(now))
@@ -246,13 +221,13 @@ pub async fn add_flag(
     Ok(())
 }
 
-/// Records that a Message-ID belongs to a case (`in` received, `out` sent),
-/// so replies quoting it in In-Reply-To/References find their case.
+/// Records that a Message-ID belongs to a case, so replies quoting it in
+/// In-Reply-To/References find their case.
 pub async fn link_message(
     conn: &mut AnyConnection,
     message_id: &str,
-    case_id: i64,
-    direction: &str,
+    case: CaseId,
+    direction: Direction,
 ) -> Result<()> {
     if message_id.is_empty() {
         return Ok(());
@@ -262,33 +237,31 @@ pub async fn link_message(
          ON CONFLICT (message_id) DO NOTHING",
     )
     .bind(message_id)
-    .bind(case_id)
-    .bind(direction)
+    .bind(case.0)
+    .bind(direction.as_str())
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
-/// Marks a raw message as dealt with, pointing at its case if any.
+/// Records what became of a raw message, pointing at its case if any.
 pub async fn finish_raw(
     conn: &mut AnyConnection,
-    raw_id: i64,
-    state: &str,
-    kind: Option<&str>,
-    case_id: Option<i64>,
-    reason: Option<&str>,
+    raw: RawId,
+    disposition: &Disposition,
+    case: Option<CaseId>,
     now: jiff::Timestamp,
 ) -> Result<()> {
     sqlx::query(
         "UPDATE raw_messages SET state = $1, kind = $2, case_id = $3, quarantine_reason = $4,
              processed_at = $5 WHERE id = $6",
     )
-    .bind(state)
-    .bind(kind)
-    .bind(case_id)
-    .bind(reason)
+    .bind(disposition.state().as_str())
+    .bind(disposition.kind().map(Kind::as_str))
+    .bind(case.map(|c| c.0))
+    .bind(disposition.reason())
     .bind(to_secs(now))
-    .bind(raw_id)
+    .bind(raw.0)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -299,26 +272,27 @@ pub async fn finish_raw(
 /// UIDVALIDITY change). Returns its case, if it made one.
 pub async fn processed_twin(
     conn: &mut AnyConnection,
-    raw_id: i64,
+    raw: RawId,
     message_id: &str,
     sha256: &str,
-) -> Result<Option<(i64, Option<i64>)>> {
-    Ok(sqlx::query_as(
+) -> Result<Option<(RawId, Option<CaseId>)>> {
+    let row: Option<(i64, Option<i64>)> = sqlx::query_as(
         "SELECT id, case_id FROM raw_messages
          WHERE message_id = $1 AND sha256 = $2 AND id <> $3 AND state <> 'new'
          ORDER BY id LIMIT 1",
     )
     .bind(message_id)
     .bind(sha256)
-    .bind(raw_id)
+    .bind(raw.0)
     .fetch_optional(&mut *conn)
-    .await?)
+    .await?;
+    Ok(row.map(|(r, c)| (RawId(r), c.map(CaseId))))
 }
 
-pub async fn case_reference(conn: &mut AnyConnection, case_id: i64) -> Result<String> {
+pub async fn case_reference(conn: &mut AnyConnection, case: CaseId) -> Result<String> {
     Ok(
         sqlx::query_scalar("SELECT reference FROM cases WHERE id = $1")
-            .bind(case_id)
+            .bind(case.0)
             .fetch_one(&mut *conn)
             .await?,
     )
@@ -327,27 +301,27 @@ pub async fn case_reference(conn: &mut AnyConnection, case_id: i64) -> Result<St
 pub async fn case_id_by_reference(
     conn: &mut AnyConnection,
     reference: &str,
-) -> Result<Option<i64>> {
-    Ok(
+) -> Result<Option<CaseId>> {
+    let id: Option<i64> =
         sqlx::query_scalar("SELECT id FROM cases WHERE UPPER(reference) = UPPER($1)")
             .bind(reference)
             .fetch_optional(&mut *conn)
-            .await?,
-    )
+            .await?;
+    Ok(id.map(CaseId))
 }
 
 pub async fn case_id_by_message_ids(
     conn: &mut AnyConnection,
     message_ids: &[String],
-) -> Result<Option<i64>> {
+) -> Result<Option<CaseId>> {
     for id in message_ids {
         let found: Option<i64> =
             sqlx::query_scalar("SELECT case_id FROM case_messages WHERE message_id = $1")
                 .bind(id)
                 .fetch_optional(&mut *conn)
                 .await?;
-        if found.is_some() {
-            return Ok(found);
+        if let Some(found) = found {
+            return Ok(Some(CaseId(found)));
         }
     }
     Ok(None)
@@ -355,20 +329,197 @@ pub async fn case_id_by_message_ids(
 
 /// The latest case whose replies go to this address (WhatDoTheyKnow gives each
 /// request its own address).
-pub async fn case_by_reply_address(conn: &mut AnyConnection, address: &str) -> Result<Option<i64>> {
-    Ok(sqlx::query_scalar(
+pub async fn case_by_reply_address(
+    conn: &mut AnyConnection,
+    address: &str,
+) -> Result<Option<CaseId>> {
+    let id: Option<i64> = sqlx::query_scalar(
         "SELECT id FROM cases WHERE LOWER(reply_to) = LOWER($1) ORDER BY id DESC LIMIT 1",
     )
     .bind(address)
     .fetch_optional(&mut *conn)
-    .await?)
+    .await?;
+    Ok(id.map(CaseId))
+}
+
+pub async fn set_case_state(
+    conn: &mut AnyConnection,
+    case: CaseId,
+    state: CaseState,
+    closed_on: Option<jiff::civil::Date>,
+) -> Result<()> {
+    sqlx::query("UPDATE cases SET state = $1, closed_on = $2 WHERE id = $3")
+        .bind(state.as_str())
+        .bind(closed_on.map(|d| d.to_string()))
+        .bind(case.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_case_regime(conn: &mut AnyConnection, case: CaseId, regime: Regime) -> Result<()> {
+    sqlx::query("UPDATE cases SET regime = $1 WHERE id = $2")
+        .bind(regime.as_str())
+        .bind(case.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The cached due date (the clock derives it from the events).
+pub async fn set_due_on(
+    conn: &mut AnyConnection,
+    case: CaseId,
+    due_on: Option<jiff::civil::Date>,
+) -> Result<()> {
+    sqlx::query("UPDATE cases SET due_on = $1 WHERE id = $2")
+        .bind(due_on.map(|d| d.to_string()))
+        .bind(case.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_assignee(
+    conn: &mut AnyConnection,
+    case: CaseId,
+    assignee: Option<&str>,
+) -> Result<()> {
+    sqlx::query("UPDATE cases SET assigned_to = $1 WHERE id = $2")
+        .bind(assignee)
+        .bind(case.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Each question's outcome, for the statistics and the returns.
+pub async fn set_outcomes(
+    conn: &mut AnyConnection,
+    case: CaseId,
+    outcomes: &[QuestionOutcome],
+) -> Result<()> {
+    for o in outcomes {
+        sqlx::query("UPDATE questions SET outcome_json = $1 WHERE case_id = $2 AND number = $3")
+            .bind(serde_json::to_string(&o.outcome)?)
+            .bind(case.0)
+            .bind(i64::from(o.number))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct SnapshotRow {
+    reference: String,
+    regime: String,
+    kind: String,
+    state: String,
+    requester_name: Option<String>,
+    requester_address: String,
+    reply_to: String,
+    subject: String,
+    received_on: String,
+    due_on: Option<String>,
+    request_message_id: String,
+    stored_message_id: String,
+    request_text: String,
+    assigned_to: Option<String>,
+}
+
+/// Everything a plan needs to know of a case, read in the transaction the
+/// plan will be applied in. On PostgreSQL the case row is locked, so two
+/// instances never plan on the same case at once.
+pub async fn case_snapshot(conn: &mut AnyConnection, case: CaseId) -> Result<CaseSnapshot> {
+    let lock = if conn.backend_name() == "PostgreSQL" {
+        " FOR UPDATE OF c"
+    } else {
+        ""
+    };
+    let row: SnapshotRow = sqlx::query_as(&format!(
+        "SELECT c.reference, c.regime, c.kind, c.state, r.name AS requester_name,
+             c.requester_address, c.reply_to, c.subject, c.received_on, c.due_on,
+             c.request_message_id, m.message_id AS stored_message_id, c.request_text,
+             c.assigned_to
+         FROM cases c JOIN requesters r ON r.id = c.requester_id
+             JOIN raw_messages m ON m.id = c.raw_message_id
+         WHERE c.id = $1{lock}"
+    ))
+    .bind(case.0)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| anyhow!("case {case} does not exist"))?;
+    let questions: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT number, text, options_json, parts_json FROM questions WHERE case_id = $1
+         ORDER BY number",
+    )
+    .bind(case.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    let reference = row.reference.clone();
+    let date = |s: &str, what: &str| -> Result<jiff::civil::Date> {
+        s.parse()
+            .with_context(|| format!("case {reference}: {what} {s:?} is not a date"))
+    };
+    // Older cases: the request's id is the stored raw message's, unless
+    // that was made up for a message without one.
+    let request_message_id =
+        if row.request_message_id.is_empty() && !row.stored_message_id.starts_with("<synthetic.") {
+            row.stored_message_id.clone()
+        } else {
+            row.request_message_id.clone()
+        };
+    Ok(CaseSnapshot {
+        id: case,
+        regime: row
+            .regime
+            .parse()
+            .map_err(|e| anyhow!("case {reference}: {e}"))?,
+        kind: row
+            .kind
+            .parse()
+            .map_err(|_| anyhow!("case {reference}: unknown kind {:?}", row.kind))?,
+        state: row
+            .state
+            .parse()
+            .map_err(|_| anyhow!("case {reference}: unknown state {:?}", row.state))?,
+        requester_name: row.requester_name.clone(),
+        requester_address: row.requester_address.clone(),
+        reply_to: row.reply_to.clone(),
+        subject: row.subject.clone(),
+        received_on: date(&row.received_on, "date of receipt")?,
+        due_on: match &row.due_on {
+            Some(d) => Some(date(d, "due date")?),
+            None => None,
+        },
+        request_message_id,
+        request_text: row.request_text.clone(),
+        questions: questions
+            .into_iter()
+            .map(|(number, text, options, parts)| Question {
+                number: u32::try_from(number).unwrap_or(0),
+                text,
+                options: serde_json::from_str(&options).unwrap_or_default(),
+                parts: serde_json::from_str(&parts).unwrap_or_default(),
+            })
+            .collect(),
+        assigned_to: row.assigned_to.clone(),
+        events: events::events(conn, case).await?,
+        draft: drafts::latest_draft(conn, case).await?,
+        codes: drafts::codes(conn, case).await?,
+        reference: row.reference,
+    })
 }
 
 impl Store {
-    /// Cases, newest first; `open_only` leaves out closed ones.
+    /// Cases, oldest first; `open_only` leaves out closed ones.
     pub async fn cases(&self, open_only: bool) -> Result<Vec<CaseView>> {
         let sql = if open_only {
-            format!("{CASE_SELECT} WHERE c.state = 'open' ORDER BY c.id")
+            format!(
+                "{CASE_SELECT} WHERE c.state = '{}' ORDER BY c.id",
+                CaseState::Open.as_str()
+            )
         } else {
             format!("{CASE_SELECT} ORDER BY c.id")
         };
@@ -386,41 +537,6 @@ impl Store {
         Ok(self.views(rows).await?.into_iter().next())
     }
 
-    pub async fn case_events(&self, case_id: i64) -> Result<Vec<EventView>> {
-        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
-            "SELECT at, actor, kind, detail_json FROM case_events WHERE case_id = $1 ORDER BY id",
-        )
-        .bind(case_id)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(at, actor, kind, detail)| EventView {
-                at: super::from_secs(at).to_string(),
-                actor,
-                kind,
-                detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
-            })
-            .collect())
-    }
-
-    /// The case's clock events, oldest first: what its due date is derived from.
-    pub async fn clock_events(&self, case_id: i64) -> Result<Vec<ClockEvent>> {
-        let details: Vec<String> = sqlx::query_scalar(
-            "SELECT detail_json FROM case_events WHERE case_id = $1 AND kind = 'clock' ORDER BY id",
-        )
-        .bind(case_id)
-        .fetch_all(&self.pool)
-        .await?;
-        details
-            .iter()
-            .map(|d| {
-                serde_json::from_str(d)
-                    .with_context(|| format!("clock event of case {case_id}: {d}"))
-            })
-            .collect()
-    }
-
     pub async fn case_count(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM cases")
             .fetch_one(&self.pool)
@@ -431,21 +547,22 @@ impl Store {
     /// records why, in one transaction.
     pub async fn set_due_date(
         &self,
-        case_id: i64,
+        case: CaseId,
         due_on: Option<jiff::civil::Date>,
-        event_kind: &str,
-        detail: &serde_json::Value,
+        event: &CaseEvent,
         now: jiff::Timestamp,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("UPDATE cases SET due_on = $1 WHERE id = $2")
-            .bind(due_on.map(|d| d.to_string()))
-            .bind(case_id)
-            .execute(&mut *tx)
-            .await?;
-        add_event(&mut tx, case_id, now, "foid", event_kind, detail).await?;
+        set_due_on(&mut tx, case, due_on).await?;
+        events::add_event(&mut tx, case, now, &Actor::Foid, event).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// A case as plans see it.
+    pub async fn snapshot(&self, case: CaseId) -> Result<CaseSnapshot> {
+        let mut conn = self.pool.acquire().await?;
+        case_snapshot(&mut conn, case).await
     }
 
     async fn views(&self, rows: Vec<CaseRow>) -> Result<Vec<CaseView>> {
@@ -456,14 +573,15 @@ impl Store {
         // than one per case.
         let first = rows.iter().map(|r| r.id).min().unwrap_or(0);
         let last = rows.iter().map(|r| r.id).max().unwrap_or(0);
-        let question_rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(
-            "SELECT case_id, number, text, options_json, parts_json FROM questions
-             WHERE case_id BETWEEN $1 AND $2 ORDER BY case_id, number",
-        )
-        .bind(first)
-        .bind(last)
-        .fetch_all(&self.pool)
-        .await?;
+        let question_rows: Vec<(i64, i64, String, String, String, Option<String>)> =
+            sqlx::query_as(
+                "SELECT case_id, number, text, options_json, parts_json, outcome_json
+                 FROM questions WHERE case_id BETWEEN $1 AND $2 ORDER BY case_id, number",
+            )
+            .bind(first)
+            .bind(last)
+            .fetch_all(&self.pool)
+            .await?;
         let flag_rows: Vec<(i64, String, String)> = sqlx::query_as(
             "SELECT case_id, kind, evidence_json FROM flags
              WHERE case_id BETWEEN $1 AND $2 ORDER BY id",
@@ -472,13 +590,16 @@ impl Store {
         .bind(last)
         .fetch_all(&self.pool)
         .await?;
-        let mut questions: BTreeMap<i64, Vec<Question>> = BTreeMap::new();
-        for (case_id, number, text, options, parts) in question_rows {
-            questions.entry(case_id).or_default().push(Question {
-                number: u32::try_from(number).unwrap_or(0),
-                text,
-                options: serde_json::from_str(&options).unwrap_or_default(),
-                parts: serde_json::from_str(&parts).unwrap_or_default(),
+        let mut questions: BTreeMap<i64, Vec<QuestionView>> = BTreeMap::new();
+        for (case_id, number, text, options, parts, outcome) in question_rows {
+            questions.entry(case_id).or_default().push(QuestionView {
+                question: Question {
+                    number: u32::try_from(number).unwrap_or(0),
+                    text,
+                    options: serde_json::from_str(&options).unwrap_or_default(),
+                    parts: serde_json::from_str(&parts).unwrap_or_default(),
+                },
+                outcome: outcome.and_then(|o| serde_json::from_str(&o).ok()),
             });
         }
         let mut flags: BTreeMap<i64, Vec<FlagView>> = BTreeMap::new();
@@ -491,7 +612,7 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(|r| CaseView {
-                id: r.id,
+                id: CaseId(r.id),
                 requester: RequesterView {
                     name: r.requester_name,
                     email: r.requester_address,
@@ -506,6 +627,7 @@ impl Store {
                 received_on: r.received_on,
                 due_on: r.due_on,
                 closed_on: r.closed_on,
+                assigned_to: r.assigned_to,
                 flags: flags.remove(&r.id).unwrap_or_default(),
                 questions: questions.remove(&r.id).unwrap_or_default(),
             })

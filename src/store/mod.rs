@@ -5,6 +5,8 @@
 //! one contract test suite (tests/store_contract.rs) covers both.
 
 mod cases;
+mod drafts;
+mod events;
 mod outbox;
 mod raw;
 
@@ -16,6 +18,8 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
 pub use cases::*;
+pub use drafts::*;
+pub use events::*;
 pub use outbox::*;
 pub use raw::*;
 

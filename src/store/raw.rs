@@ -4,6 +4,7 @@ use anyhow::{Context, Result};
 use sqlx::AnyConnection;
 
 use super::{to_secs, Store};
+use crate::core::case::{RawId, RawState, Source};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkpoint {
@@ -18,7 +19,7 @@ pub struct NewRawMessage {
     pub bytes: Vec<u8>,
     pub sha256: String,
     pub message_id: String,
-    pub source: String,
+    pub source: Source,
     pub mailbox: Option<String>,
     pub uidvalidity: Option<i64>,
     pub uid: Option<i64>,
@@ -45,6 +46,12 @@ pub struct RawMessage {
     pub quarantine_reason: Option<String>,
 }
 
+impl RawMessage {
+    pub fn raw_id(&self) -> RawId {
+        RawId(self.id)
+    }
+}
+
 /// A stored message still sitting in the server's inbox.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ServerPending {
@@ -52,6 +59,12 @@ pub struct ServerPending {
     pub uidvalidity: i64,
     pub uid: i64,
     pub state: String,
+}
+
+impl ServerPending {
+    pub fn state(&self) -> Option<RawState> {
+        self.state.parse().ok()
+    }
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -119,7 +132,7 @@ impl Store {
             "SELECT id FROM raw_messages WHERE sha256 = $1 AND source = $2 ORDER BY id LIMIT 1",
         )
         .bind(&m.sha256)
-        .bind(&m.source)
+        .bind(m.source.as_str())
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(id) = existing {
@@ -166,9 +179,10 @@ impl Store {
     /// The oldest messages not yet processed, with ids above `after`.
     pub async fn unprocessed(&self, after: i64, limit: i64) -> Result<Vec<RawMessage>> {
         Ok(sqlx::query_as(&format!(
-            "SELECT {RAW_COLUMNS} FROM raw_messages WHERE state = 'new' AND id > $1
-             ORDER BY id LIMIT $2"
+            "SELECT {RAW_COLUMNS} FROM raw_messages WHERE state = $1 AND id > $2
+             ORDER BY id LIMIT $3"
         ))
+        .bind(RawState::New.as_str())
         .bind(after)
         .bind(limit)
         .fetch_all(&self.pool)
@@ -195,13 +209,13 @@ impl Store {
         .await?)
     }
 
-    pub async fn raw_state(&self, id: i64) -> Result<Option<String>> {
-        Ok(
+    pub async fn raw_state(&self, id: RawId) -> Result<Option<RawState>> {
+        let state: Option<String> =
             sqlx::query_scalar("SELECT state FROM raw_messages WHERE id = $1")
-                .bind(id)
+                .bind(id.0)
                 .fetch_optional(&self.pool)
-                .await?,
-        )
+                .await?;
+        Ok(state.and_then(|s| s.parse().ok()))
     }
 
     /// Messages that made no case: (Message-ID, kind, reason).
@@ -244,9 +258,9 @@ async fn insert_raw(
     now: jiff::Timestamp,
 ) -> Result<Option<i64>> {
     let state = if m.quarantine_reason.is_some() {
-        "quarantined"
+        RawState::Quarantined
     } else {
-        "new"
+        RawState::New
     };
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO raw_messages (sha256, message_id, source, mailbox, uidvalidity, uid,
@@ -257,14 +271,14 @@ async fn insert_raw(
     )
     .bind(&m.sha256)
     .bind(&m.message_id)
-    .bind(&m.source)
+    .bind(m.source.as_str())
     .bind(&m.mailbox)
     .bind(m.uidvalidity)
     .bind(m.uid)
     .bind(to_secs(m.arrived_at))
     .bind(i64::try_from(m.bytes.len()).unwrap_or(i64::MAX))
     .bind(&m.bytes)
-    .bind(state)
+    .bind(state.as_str())
     .bind(&m.quarantine_reason)
     .bind(to_secs(now))
     .fetch_optional(&mut *conn)
