@@ -258,6 +258,21 @@ impl ImapConnection {
             .with_context(|| format!("APPEND to {folder}"))
     }
 
+    /// Whether a folder holds a message with this Message-ID.
+    pub async fn has_message_id(&mut self, folder: &str, message_id: &str) -> Result<bool> {
+        self.session
+            .select(folder)
+            .await
+            .with_context(|| format!("SELECT {folder}"))?;
+        let id = message_id.replace(['"', '\\', '\r', '\n'], "");
+        let hits = self
+            .session
+            .uid_search(format!("HEADER Message-ID \"{id}\""))
+            .await
+            .with_context(|| format!("searching {folder}"))?;
+        Ok(!hits.is_empty())
+    }
+
     pub fn timeout(&self) -> Duration {
         self.timeout
     }

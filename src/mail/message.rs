@@ -10,10 +10,13 @@
 
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 
-use mail_parser::{Address, HeaderValue, Message, MessageParser, MimeHeaders, PartType};
+use mail_parser::decoders::base64::base64_decode;
+use mail_parser::decoders::quoted_printable::quoted_printable_decode;
+use mail_parser::{Address, Encoding, HeaderValue, Message, MessageParser, MimeHeaders, PartType};
 use serde::Serialize;
 
 use crate::core::intake::{self, IncomingMessage, IntakePolicy, Kind, Requester};
+use crate::core::letters::Attachment;
 use crate::core::message_text;
 use crate::core::questions::{self, Question, Questions};
 
@@ -214,7 +217,78 @@ fn read_checked(raw: &[u8]) -> Result<IncomingMessage, MessageError> {
             .filter_map(|p| p.attachment_name())
             .map(str::to_string)
             .collect(),
+        attachments: attachments(&message, raw),
     })
+}
+
+/// The files sent with a message, byte for byte: top-level attachments
+/// only (what is inside an attached message stays inside it), without the
+/// inline images of a signature. Text files are taken from the raw part and
+/// only their transfer encoding undone, so that a CSV in any charset stays
+/// exactly as the sender's file.
+fn attachments(message: &Message<'_>, raw: &[u8]) -> Vec<Attachment> {
+    message
+        .attachments
+        .iter()
+        .filter_map(|id| message.parts.get(*id as usize))
+        .filter(|p| !is_inline_image(p))
+        .filter_map(|p| {
+            let content_type = p
+                .content_type()
+                .map(|ct| match ct.subtype() {
+                    Some(sub) => format!("{}/{}", ct.ctype(), sub),
+                    None => ct.ctype().to_string(),
+                })
+                .unwrap_or_else(|| "application/octet-stream".into())
+                .to_ascii_lowercase();
+            let bytes = match &p.body {
+                PartType::Text(_) | PartType::Html(_) => {
+                    let body = raw.get(p.offset_body as usize..p.offset_end as usize)?;
+                    match p.encoding {
+                        Encoding::Base64 => base64_decode(body)?,
+                        Encoding::QuotedPrintable => quoted_printable_decode(body)?,
+                        Encoding::None => body.to_vec(),
+                    }
+                }
+                PartType::Multipart(_) => return None,
+                _ => p.contents().to_vec(),
+            };
+            let filename = p
+                .attachment_name()
+                .map(sanitise_filename)
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| "attachment".to_string());
+            Some(Attachment {
+                filename,
+                content_type,
+                bytes,
+            })
+        })
+        .collect()
+}
+
+/// An image shown in the body (an Outlook signature logo), not a file.
+fn is_inline_image(p: &mail_parser::MessagePart<'_>) -> bool {
+    let inline = p
+        .content_disposition()
+        .is_some_and(|d| d.ctype().eq_ignore_ascii_case("inline"));
+    let image = p
+        .content_type()
+        .is_some_and(|c| c.ctype().eq_ignore_ascii_case("image"));
+    inline && image && p.content_id().is_some()
+}
+
+/// A file name with no path and no control characters.
+fn sanitise_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    base.chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .trim()
+        .trim_start_matches('.')
+        .chars()
+        .take(200)
+        .collect()
 }
 
 /// Checks made on the raw bytes before parsing.

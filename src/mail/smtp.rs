@@ -20,12 +20,27 @@ pub struct SmtpSender {
 /// Why a send failed, as far as retrying is concerned.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
-    /// 4xx, a timeout or a broken connection: try again later.
+    /// The server could not be reached or talked to (refused, TLS, no
+    /// answer): nothing was sent; every queued message waits for it.
+    #[error("SMTP server unavailable: {0}")]
+    Unavailable(String),
+    /// 4xx or a timeout mid-send: try this message again later.
     #[error("temporary failure: {0}")]
     Temporary(String),
     /// 5xx: the server refused for good.
     #[error("permanent failure: {0}")]
     Permanent(String),
+}
+
+impl SendError {
+    /// A short stable code for logs and metrics.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SendError::Unavailable(_) => "unavailable",
+            SendError::Temporary(_) => "temporary",
+            SendError::Permanent(_) => "permanent",
+        }
+    }
 }
 
 impl SmtpSender {
@@ -92,7 +107,25 @@ impl SmtpSender {
         {
             Err(_) => Err(SendError::Temporary("SMTP send timed out".into())),
             Ok(Ok(_)) => Ok(()),
+            // Replies about the session, not the message: the login was
+            // refused, or the service is closing. Nothing of this message
+            // is wrong, and every other message would fare the same.
+            Ok(Err(e))
+                if e.status().is_some_and(|c| {
+                    matches!(
+                        c.to_string().as_str(),
+                        "421" | "530" | "534" | "535" | "538"
+                    )
+                }) =>
+            {
+                Err(SendError::Unavailable(format!("{e:#}")))
+            }
             Ok(Err(e)) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
+            // No reply code at all: the connection, TLS or login failed
+            // before anything was handed over.
+            Ok(Err(e)) if e.status().is_none() && !e.is_timeout() => {
+                Err(SendError::Unavailable(format!("{e:#}")))
+            }
             Ok(Err(e)) => Err(SendError::Temporary(e.to_string())),
         }
     }
