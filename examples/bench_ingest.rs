@@ -619,7 +619,7 @@ async fn foid_breakdown(bed: &Bed, url: &str, n: usize) -> Result<FoidResult> {
                     message_id: foid::mail::raw::stored_message_id(&bytes, &sha256),
                     sha256,
                     bytes,
-                    source: "imap".into(),
+                    source: foid::core::case::Source::Imap,
                     mailbox: Some(checkpoint.mailbox.clone()),
                     uidvalidity: Some(uidvalidity),
                     uid: Some(i64::from(uid)),

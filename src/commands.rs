@@ -303,11 +303,16 @@ pub async fn show(config: &Config, store: &Store, args: &ShowArgs) -> Result<Exi
     }
     println!("\nQuestions:");
     for q in &case.questions {
-        println!("  {}. {}", q.number, q.text);
-        for p in &q.parts {
+        let outcome = q
+            .outcome
+            .as_ref()
+            .map(|o| format!("  [{}]", o.label()))
+            .unwrap_or_default();
+        println!("  {}. {}{outcome}", q.question.number, q.question.text);
+        for p in &q.question.parts {
             println!("     {}) {}", p.label, p.text);
         }
-        for o in &q.options {
+        for o in &q.question.options {
             println!("     · {o}");
         }
     }

@@ -31,6 +31,9 @@ pub struct Config {
     pub holidays: Holidays,
     #[serde(default)]
     pub intake: Intake,
+    #[serde(default)]
+    pub approval: Approval,
+    pub trust: Option<Trust>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -311,6 +314,110 @@ fn default_max_message_bytes() -> u64 {
     25 * 1024 * 1024
 }
 
+/// `[approval]`: how drafts are approved.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Approval {
+    /// The approver must not be the officer who drafted the reply.
+    #[serde(default = "default_four_eyes")]
+    pub four_eyes: bool,
+    /// How long an approval code works.
+    #[serde(default = "default_code_ttl_hours")]
+    pub code_ttl_hours: i64,
+    /// A file holding the key approval codes are made with (32 bytes or
+    /// more; hex or raw).
+    pub key_file: Option<PathBuf>,
+    /// An environment variable holding the key (hex).
+    pub key_env: Option<String>,
+}
+
+impl Default for Approval {
+    fn default() -> Self {
+        Approval {
+            four_eyes: default_four_eyes(),
+            code_ttl_hours: default_code_ttl_hours(),
+            key_file: None,
+            key_env: None,
+        }
+    }
+}
+
+impl fmt::Debug for Approval {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Approval")
+            .field("four_eyes", &self.four_eyes)
+            .field("code_ttl_hours", &self.code_ttl_hours)
+            .field("key_file", &self.key_file)
+            .field("key_env", &self.key_env)
+            .finish()
+    }
+}
+
+fn default_four_eyes() -> bool {
+    true
+}
+fn default_code_ttl_hours() -> i64 {
+    72
+}
+
+/// `[trust]`: how the council's mail system vouches for an officer's mail.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trust {
+    /// Exactly one mode; there is no fallback to a weaker one.
+    pub mode: TrustModeName,
+    pub received_stamp: Option<ReceivedStampConfig>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrustModeName {
+    /// The council's own MTA stamps authenticated submission in `Received`
+    /// (Postfix `smtpd_sasl_authenticated_header = yes`).
+    ReceivedStamp,
+}
+
+/// `[trust.received_stamp]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceivedStampConfig {
+    /// The council's MTAs as they name themselves in `Received: … by HOST`.
+    pub hosts: Vec<String>,
+    /// Client addresses of the council's own relays and content filters
+    /// between the entry hop and the mailbox.
+    #[serde(default)]
+    pub internal_relays: Vec<String>,
+    /// SASL login → officer address, where they differ.
+    #[serde(default)]
+    pub logins: std::collections::BTreeMap<String, String>,
+    #[serde(default = "default_max_hops")]
+    pub max_hops: usize,
+}
+
+fn default_max_hops() -> usize {
+    8
+}
+
+impl Trust {
+    /// The core's form of the configured mode.
+    pub fn mode(&self) -> Option<crate::core::trust::TrustMode> {
+        match self.mode {
+            TrustModeName::ReceivedStamp => self.received_stamp.as_ref().map(|r| {
+                crate::core::trust::TrustMode::ReceivedStamp(crate::core::trust::ReceivedStamp {
+                    hosts: r.hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
+                    internal_relays: r.internal_relays.clone(),
+                    logins: r
+                        .logins
+                        .iter()
+                        .map(|(k, v)| (k.to_ascii_lowercase(), v.to_ascii_lowercase()))
+                        .collect(),
+                    max_hops: r.max_hops,
+                })
+            }),
+        }
+    }
+}
+
 /// One thing wrong with the configuration, named by its key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigProblem {
@@ -392,6 +499,8 @@ impl Config {
             },
             holidays: Holidays::default(),
             intake: Intake::default(),
+            approval: Approval::default(),
+            trust: None,
         }
     }
 
@@ -450,11 +559,9 @@ impl Config {
                 ),
             );
         }
-        if !self.council.reference_format.contains("{seq}") {
-            bad(
-                "[council] reference_format",
-                "must contain {seq}, or two cases could share a reference".into(),
-            );
+        if let Err(e) = crate::core::reference::ReferenceFormat::new(&self.council.reference_format)
+        {
+            bad("[council] reference_format", e.to_string());
         }
         if !(self.database.url.starts_with("sqlite:")
             || self.database.url.starts_with("postgres://")
@@ -553,6 +660,74 @@ impl Config {
                 if let Err(e) = change.region.parse::<Region>() {
                     bad(&format!("{key}.region"), e.to_string());
                 }
+            }
+        }
+        if self.approval.key_file.is_some() && self.approval.key_env.is_some() {
+            bad(
+                "[approval] key_file",
+                "give only one of key_file and key_env".into(),
+            );
+        }
+        if let Some(var) = &self.approval.key_env {
+            if std::env::var_os(var).is_none() {
+                bad(
+                    "[approval] key_env",
+                    format!("environment variable {var} is not set"),
+                );
+            }
+        }
+        if let Some(file) = &self.approval.key_file {
+            if !file.is_file() {
+                bad(
+                    "[approval] key_file",
+                    format!("{} does not exist or is not a file", file.display()),
+                );
+            }
+        }
+        if !(1..=24 * 30).contains(&self.approval.code_ttl_hours) {
+            bad(
+                "[approval] code_ttl_hours",
+                "must be between 1 and 720 (30 days)".into(),
+            );
+        }
+        if let Some(trust) = &self.trust {
+            match trust.mode {
+                TrustModeName::ReceivedStamp => match &trust.received_stamp {
+                    None => bad(
+                        "[trust.received_stamp]",
+                        "missing: mode = \"received_stamp\" needs hosts = [\"your MTA's name in Received: ... by HOST\"]".into(),
+                    ),
+                    Some(r) => {
+                        if r.hosts.is_empty() || r.hosts.iter().any(|h| !is_domain(h)) {
+                            bad(
+                                "[trust.received_stamp] hosts",
+                                "must list the council's MTAs by the names they write after `by` in Received (e.g. [\"mx.council.gov.uk\"])".into(),
+                            );
+                        }
+                        for relay in &r.internal_relays {
+                            if relay.parse::<std::net::IpAddr>().is_err() {
+                                bad(
+                                    "[trust.received_stamp] internal_relays",
+                                    format!("{relay:?} is not an IP address"),
+                                );
+                            }
+                        }
+                        for (login, address) in &r.logins {
+                            if !is_email_address(address) {
+                                bad(
+                                    &format!("[trust.received_stamp.logins] {login}"),
+                                    format!("{address:?} is not an email address"),
+                                );
+                            }
+                        }
+                        if r.max_hops == 0 || r.max_hops > 50 {
+                            bad(
+                                "[trust.received_stamp] max_hops",
+                                "must be between 1 and 50".into(),
+                            );
+                        }
+                    }
+                },
             }
         }
         if self.intake.max_message_bytes < 64 * 1024 {

@@ -155,6 +155,14 @@ maildir = "{maildir}"
 [officers]
 team = ["officer@council.example"]
 manager = "manager@council.example"
+
+# Officers' commands are obeyed only when the council's own mail server
+# vouches for them; the demo has none, so its commands would be refused.
+[trust]
+mode = "received_stamp"
+
+[trust.received_stamp]
+hosts = ["mx.council.example"]
 "#,
         db = workspace.join("foid.db").display(),
         maildir = maildir.display(),

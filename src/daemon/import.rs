@@ -75,7 +75,7 @@ pub async fn import_paths(ctx: &Context, paths: &[PathBuf]) -> Result<ImportSumm
                         message_id: stored_message_id(&message, &sha256),
                         sha256,
                         bytes: message,
-                        source: "import".into(),
+                        source: crate::core::case::Source::Import,
                         mailbox: None,
                         uidvalidity: None,
                         uid: None,

@@ -13,6 +13,7 @@ use tracing::{debug, info, warn};
 
 use super::{process, sleep_or_stop, Context};
 use crate::config::Imap;
+use crate::core::case::RawState;
 use crate::mail::imap::{uid_set, ImapConnection};
 use crate::mail::raw::{sha256_hex, stored_message_id};
 use crate::store::{Checkpoint, NewRawMessage};
@@ -197,6 +198,10 @@ async fn drain(
             last_uid: 0,
         },
     };
+    // Whatever an earlier run stored and did not finish (a crash between
+    // the commit of a window and its processing) is finished first: it must
+    // not wait for new mail to arrive.
+    process::process_pending(ctx).await?;
     finish_moves(ctx, cfg, conn, folders, uidvalidity).await?;
 
     let window = i64::from(cfg.fetch_window);
@@ -321,7 +326,7 @@ async fn fetch_window(
             message_id: stored_message_id(&bytes, &sha256),
             sha256,
             bytes,
-            source: "imap".into(),
+            source: crate::core::case::Source::Imap,
             mailbox: Some(checkpoint.mailbox.clone()),
             uidvalidity: Some(checkpoint.uidvalidity),
             uid: Some(i64::from(uid)),
@@ -358,9 +363,9 @@ async fn finish_moves(
         if p.uidvalidity != uidvalidity {
             // Its UID belongs to a mailbox that no longer exists.
             stale.push(p.id);
-        } else if p.state == "new" {
+        } else if p.state() == Some(RawState::New) {
             // Not processed yet: stays in the inbox until it is.
-        } else if p.state == "quarantined" {
+        } else if p.state() == Some(RawState::Quarantined) {
             to_quarantine.0.push(uid);
             to_quarantine.1.push(p.id);
         } else {

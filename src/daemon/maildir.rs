@@ -11,6 +11,7 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 
 use super::{process, sleep_or_stop, Context};
+use crate::core::case::RawState;
 use crate::mail::raw::{sha256_hex, stored_message_id};
 use crate::store::NewRawMessage;
 
@@ -97,7 +98,7 @@ async fn store_file(ctx: &Context, path: &Path) -> Result<(i64, bool)> {
                 message_id: stored_message_id(&bytes, &sha256),
                 sha256,
                 bytes,
-                source: "maildir".into(),
+                source: crate::core::case::Source::Maildir,
                 mailbox: None,
                 uidvalidity: None,
                 uid: None,
@@ -118,12 +119,12 @@ fn read_head(path: &Path, n: u64) -> Result<Vec<u8>> {
 
 /// Moves a file out of `new/` once its message has been processed.
 async fn file_away(ctx: &Context, root: &Path, path: &Path, id: i64) -> Result<()> {
-    let Some(state) = ctx.store.raw_state(id).await? else {
+    let Some(state) = ctx.store.raw_state(crate::core::case::RawId(id)).await? else {
         return Ok(());
     };
-    let folder = match state.as_str() {
-        "new" => return Ok(()),
-        "quarantined" => root.join(".Quarantine"),
+    let folder = match state {
+        RawState::New => return Ok(()),
+        RawState::Quarantined => root.join(".Quarantine"),
         _ => root.to_path_buf(),
     };
     // A Maildir++ folder needs all three directories to be one.

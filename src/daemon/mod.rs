@@ -1,6 +1,7 @@
 //! The daemon: ingest -> process -> send, each stage idempotent, supervised
 //! and stopped cleanly on SIGTERM/SIGINT after the item in hand.
 
+pub mod apply;
 pub mod demo;
 pub mod import;
 pub mod ingest;
@@ -8,15 +9,19 @@ pub mod maildir;
 pub mod process;
 pub mod send;
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context as _, Result};
-use tokio::sync::watch;
+use anyhow::{bail, Context as _, Result};
+use tokio::sync::{watch, Notify};
 use tracing::{error, info, warn};
 
 use crate::config::Config;
+use crate::core::approval::ApprovalKey;
 use crate::core::calendar::{Calendar, Region};
 use crate::core::intake::IntakePolicy;
+use crate::core::reference::ReferenceFormat;
+use crate::core::trust::TrustMode;
 use crate::store::Store;
 
 /// What every stage needs: configuration, storage, the calendar.
@@ -27,23 +32,73 @@ pub struct Context {
     pub region: Region,
     pub tz: jiff::tz::TimeZone,
     pub policy: IntakePolicy,
+    /// How officers' mail is vouched for; `None`: no command is obeyed.
+    pub trust: Option<TrustMode>,
+    pub approval_key: ApprovalKey,
     /// Queue outgoing mail as held (never sent): a backfill import.
     pub hold_outgoing: bool,
+    /// Wakes the send stage when mail is queued.
+    pub sender_wakeup: Notify,
+    /// This process, for the claims it makes on outbox rows.
+    pub instance: String,
 }
 
 impl Context {
     pub async fn new(config: Config, store: Store) -> Result<Context> {
         let calendar = build_calendar(&config, &store).await?;
         let policy = intake_policy(&config);
+        let trust = config.trust.as_ref().and_then(|t| t.mode());
+        if trust.is_none() && !config.officers.team.is_empty() {
+            warn!("no [trust] mode is configured: officers' #commands will be quarantined, not obeyed");
+        }
+        let approval_key = load_approval_key(&config)?;
         Ok(Context {
             region: config.region(),
             tz: config.timezone(),
             calendar,
             policy,
+            trust,
+            approval_key,
             config,
             store,
             hold_outgoing: false,
+            sender_wakeup: Notify::new(),
+            instance: format!(
+                "{}-{}-{:08x}",
+                hostname(),
+                std::process::id(),
+                rand::random::<u32>()
+            ),
         })
+    }
+
+    /// Whether an address is an officer's (team, approvers or manager).
+    pub fn is_officer(&self, address: &str) -> bool {
+        self.policy.is_officer(address)
+    }
+
+    /// Tells the send stage there is mail to send.
+    pub fn wake_sender(&self) {
+        self.sender_wakeup.notify_one();
+    }
+
+    /// The settings officers' commands are planned with.
+    pub fn casework(&self) -> crate::core::casework::Settings<'_> {
+        let o = &self.config.officers;
+        crate::core::casework::Settings {
+            council_name: &self.config.council.name,
+            council_address: &self.config.council.address,
+            team: &o.team,
+            approvers: o.approvers(),
+            manager: o.manager.as_deref(),
+            four_eyes: self.config.approval.four_eyes,
+            code_ttl_hours: self.config.approval.code_ttl_hours,
+            key: &self.approval_key,
+            calendar: &self.calendar,
+            region: self.region,
+            tz: &self.tz,
+            now: self.now(),
+        }
     }
 
     pub fn now(&self) -> jiff::Timestamp {
@@ -69,7 +124,94 @@ pub fn intake_policy(config: &Config) -> IntakePolicy {
         .chain(config.officers.manager.iter())
         .map(String::as_str)
         .collect();
-    IntakePolicy::new(&config.council.address, &config.council.domain, &officers)
+    let mut policy = IntakePolicy::new(&config.council.address, &config.council.domain, &officers);
+    if let Ok(references) = ReferenceFormat::new(&config.council.reference_format) {
+        policy.references = references;
+    }
+    policy
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "foid".into())
+}
+
+/// The key approval codes are made with: `[approval] key_env` or
+/// `key_file` (hex, or raw bytes), else `approval.key` in foid's state
+/// directory, made on first start (mode 0600).
+pub fn load_approval_key(config: &Config) -> Result<ApprovalKey> {
+    let a = &config.approval;
+    let bytes = if let Some(var) = &a.key_env {
+        let text = std::env::var(var).with_context(|| {
+            format!("[approval] key_env: environment variable {var} is not set")
+        })?;
+        hex::decode(text.trim()).with_context(|| {
+            format!("[approval] key_env: {var} must hold the key as hex (at least 64 hex digits)")
+        })?
+    } else if let Some(file) = &a.key_file {
+        read_key_file(file).with_context(|| format!("[approval] key_file: {}", file.display()))?
+    } else {
+        let path = state_dir(config).join("approval.key");
+        if path.exists() {
+            read_key_file(&path).with_context(|| format!("approval key {}", path.display()))?
+        } else {
+            generate_key_file(&path)?
+        }
+    };
+    ApprovalKey::new(bytes).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn read_key_file(path: &Path) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = String::from_utf8_lossy(&bytes);
+    Ok(hex::decode(text.trim()).unwrap_or(bytes))
+}
+
+fn generate_key_file(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let key: [u8; 32] = rand::random();
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create the approval key {}", path.display()))?;
+    f.write_all(hex::encode(key).as_bytes())?;
+    f.sync_all()?;
+    info!(path = %path.display(), "generated a new approval key (set [approval] key_file to use your own; every instance must share it)");
+    Ok(key.to_vec())
+}
+
+/// Where foid keeps its own files: systemd's `STATE_DIRECTORY`, else the
+/// directory of the SQLite database, else `~/.local/state/foid`.
+pub fn state_dir(config: &Config) -> PathBuf {
+    if let Some(dir) = std::env::var_os("STATE_DIRECTORY") {
+        if let Some(first) = std::env::split_paths(&dir).next() {
+            return first;
+        }
+    }
+    if let Some(rest) = config.database.url.strip_prefix("sqlite:") {
+        let path = rest.trim_start_matches("//");
+        let path = path.split('?').next().unwrap_or(path);
+        if path != ":memory:" {
+            if let Some(dir) = Path::new(path)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                return dir.to_path_buf();
+            }
+            return PathBuf::from(".");
+        }
+    }
+    match std::env::var_os("HOME") {
+        Some(home) => PathBuf::from(home).join(".local/state/foid"),
+        None => PathBuf::from("/var/lib/foid"),
+    }
 }
 
 /// Settings key under which an imported gov.uk bank-holidays.json is kept.
@@ -198,6 +340,9 @@ pub async fn run_once(ctx: &Context) -> Result<()> {
         process::process_pending(ctx).await?;
     }
     if ctx.config.smtp.is_some() {
+        if ctx.store.backend() == crate::store::Backend::Sqlite {
+            ctx.store.release_claims(ctx.now()).await?;
+        }
         send::send_due(ctx, &stop).await?;
     }
     Ok(())
@@ -230,24 +375,24 @@ pub async fn recompute_open_cases(ctx: &Context) -> Result<usize> {
     let mut changed = 0;
     let today = ctx.today();
     for case in ctx.store.cases(true).await? {
-        let Ok(regime) = case.regime.parse::<crate::core::clock::Regime>() else {
-            continue;
+        let regime = match case.regime.parse::<crate::core::clock::Regime>() {
+            Ok(r) => r,
+            Err(e) => bail!("case {}: {e}", case.reference),
         };
         let events = ctx.store.clock_events(case.id).await?;
         let clock =
             crate::core::clock::case_clock(regime, ctx.region, &events, &ctx.calendar, today);
-        let new_due = clock.due.map(|d| d.to_string());
+        let new_due = clock.deadline().map(|d| d.to_string());
         if new_due != case.due_on {
             ctx.store
                 .set_due_date(
                     case.id,
-                    clock.due,
-                    "due_date_recomputed",
-                    &serde_json::json!({
-                        "old_due_on": case.due_on,
-                        "new_due_on": new_due,
-                        "reason": "bank holidays changed",
-                    }),
+                    clock.deadline(),
+                    &crate::core::case::CaseEvent::DueDateRecomputed {
+                        old_due_on: case.due_on.clone(),
+                        new_due_on: new_due.clone(),
+                        reason: "bank holidays changed".into(),
+                    },
                     ctx.now(),
                 )
                 .await?;

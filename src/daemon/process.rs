@@ -1,31 +1,33 @@
 //! The processing stage: stored raw messages become cases, case events and
-//! outbox rows, one database transaction per message. A message that cannot
-//! be read is quarantined with its reason; nothing stops the loop.
+//! outbox rows, one database transaction per message. The shell reads what
+//! the core needs (the linked case, recent acknowledgements, the case
+//! snapshot), the core plans, `apply` carries the plan out. A message that
+//! cannot be read is quarantined with its reason; nothing stops the loop.
 
 use anyhow::{Context as _, Result};
-use serde_json::json;
 use tracing::{info, warn};
 
+use super::apply::apply;
 use super::Context;
-use crate::core::clock::{self, ClockEvent};
-use crate::core::intake::{self, IncomingMessage, Kind};
-use crate::core::letters::{self, CaseFacts, OutgoingMail};
-use crate::core::questions;
+use crate::core::approval;
+use crate::core::case::{CaseId, Disposition, RawId};
+use crate::core::casework::{self, CommandMail, ForeignCode};
+use crate::core::clock;
+use crate::core::commands::{self, Command};
+use crate::core::intake::{self, Classification, IncomingMessage, Kind};
+use crate::core::message_id;
+use crate::core::plan::{Plan, Target};
 use crate::core::reference;
-use crate::core::workflow::{self, IntakeContext, IntakeDecision};
-use crate::mail::compose;
+use crate::core::trust;
+use crate::core::workflow::{self, Council, IntakeContext, IntakeDecision, NewRequest};
 use crate::mail::message::read_message;
-use crate::store::{self, NewCase, NewOutboxMessage, RawMessage, Tx};
+use crate::store::{self, RawMessage, Tx};
 
 /// What became of one message, for logs and tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    NewCase(String),
-    AddedToCase(i64),
-    DeliveryFailure(i64),
-    Duplicate,
-    Ignored(String),
-    Quarantined(String),
+pub struct Outcome {
+    pub disposition: Option<Disposition>,
+    pub case: Option<CaseId>,
 }
 
 /// Failed processing attempts before a readable message is quarantined.
@@ -43,35 +45,36 @@ pub async fn process_pending(ctx: &Context) -> Result<usize> {
             return Ok(handled);
         }
         for raw in batch {
-            let id = raw.id;
-            after = id;
+            let id = raw.raw_id();
+            after = id.0;
             match process_one(ctx, &raw).await {
                 Ok(outcome) => {
                     handled += 1;
-                    info!(raw_id = id, ?outcome, "processed");
+                    info!(
+                        raw_id = id.0,
+                        state = ?outcome.disposition.as_ref().map(Disposition::state),
+                        case = ?outcome.case.map(|c| c.0),
+                        reason = ?outcome.disposition.as_ref().and_then(Disposition::reason),
+                        "processed"
+                    );
                 }
                 Err(e) => {
                     // Not the message's fault (it was readable): the
                     // database, or a bug. Try again on later passes; after
                     // a few failures quarantine it, kept with the reason,
                     // so that one message cannot stall the others for ever.
-                    let attempts = ctx.store.count_processing_failure(id).await?;
+                    let attempts = ctx.store.count_processing_failure(id.0).await?;
                     if attempts < MAX_PROCESSING_ATTEMPTS {
-                        warn!(raw_id = id, attempts, error = %format!("{e:#}"), "processing failed; will retry");
+                        warn!(raw_id = id.0, attempts, error = %format!("{e:#}"), "processing failed; will retry");
                         continue;
                     }
-                    warn!(raw_id = id, attempts, error = %format!("{e:#}"), "processing failed; quarantining");
+                    warn!(raw_id = id.0, attempts, error = %format!("{e:#}"), "processing failed; quarantining");
+                    let plan = Plan::dispose(Disposition::Quarantined {
+                        kind: None,
+                        reason: format!("processing failed {attempts} times: {e:#}"),
+                    });
                     let mut tx = ctx.store.begin().await?;
-                    store::finish_raw(
-                        &mut tx,
-                        id,
-                        "quarantined",
-                        None,
-                        None,
-                        Some(&format!("processing failed {attempts} times: {e:#}")),
-                        ctx.now(),
-                    )
-                    .await?;
+                    apply(ctx, &mut tx, &plan, Some(id)).await?;
                     tx.commit().await?;
                     handled += 1;
                 }
@@ -81,64 +84,91 @@ pub async fn process_pending(ctx: &Context) -> Result<usize> {
 }
 
 pub async fn process_one(ctx: &Context, raw: &RawMessage) -> Result<Outcome> {
-    let now = ctx.now();
-    let msg = match read_message(&raw.bytes) {
-        Ok(m) => m,
-        Err(e) => {
-            let reason = e.to_string();
-            let mut tx = ctx.store.begin().await?;
-            store::finish_raw(
-                &mut tx,
-                raw.id,
-                "quarantined",
-                None,
-                None,
-                Some(&reason),
-                now,
-            )
-            .await?;
-            tx.commit().await?;
-            return Ok(Outcome::Quarantined(reason));
+    let mut tx = ctx.store.begin().await?;
+    let plan = match read_message(&raw.bytes) {
+        Err(e) => Plan::dispose(Disposition::Quarantined {
+            kind: None,
+            reason: e.to_string(),
+        }),
+        Ok(msg) => {
+            let classification = intake::classify(&msg, &ctx.policy);
+            plan_message(ctx, &mut tx, raw, &msg, &classification).await?
         }
     };
-    let classification = intake::classify(&msg, &ctx.policy);
-    let kind = classification.kind;
-    let mut tx = ctx.store.begin().await?;
-
-    // The same mail seen twice (two folders, a UIDVALIDITY change): one case.
-    if let Some((_, case_id)) =
-        store::processed_twin(&mut tx, raw.id, &raw.message_id, &raw.sha256).await?
-    {
-        store::finish_raw(
-            &mut tx,
-            raw.id,
-            "duplicate",
-            Some(kind.as_str()),
-            case_id,
-            None,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        return Ok(Outcome::Duplicate);
+    let applied = apply(ctx, &mut tx, &plan, Some(raw.raw_id())).await?;
+    tx.commit()
+        .await
+        .context("committing a processed message")?;
+    if applied.queued > 0 {
+        ctx.wake_sender();
     }
+    Ok(Outcome {
+        disposition: plan.disposition,
+        case: applied.case,
+    })
+}
 
-    let requester = intake::requester_of(&msg);
+/// What to do with one readable message.
+async fn plan_message(
+    ctx: &Context,
+    tx: &mut Tx,
+    raw: &RawMessage,
+    msg: &IncomingMessage,
+    classification: &Classification,
+) -> Result<Plan> {
+    let kind = classification.kind;
+    // The same mail seen twice (two folders, a UIDVALIDITY change): one case.
+    if let Some((_, case)) =
+        store::processed_twin(tx, raw.raw_id(), &raw.message_id, &raw.sha256).await?
+    {
+        let mut plan = Plan::dispose(Disposition::Duplicate(kind));
+        if let Some(case) = case {
+            plan.target = Target::Case(case);
+        }
+        return Ok(plan);
+    }
+    if kind == Kind::Command {
+        return plan_commands(ctx, tx, raw, msg, classification).await;
+    }
+    plan_intake(ctx, tx, raw, msg, classification).await
+}
+
+fn council(ctx: &Context) -> Council<'_> {
+    Council {
+        name: &ctx.config.council.name,
+        address: &ctx.config.council.address,
+        team: &ctx.config.officers.team,
+    }
+}
+
+/// A request, a reply on a case, a bounce, or mail for nobody.
+async fn plan_intake(
+    ctx: &Context,
+    tx: &mut Tx,
+    raw: &RawMessage,
+    msg: &IncomingMessage,
+    classification: &Classification,
+) -> Result<Plan> {
+    let now = ctx.now();
+    let kind = classification.kind;
+    let requester = intake::requester_of(msg);
     let reply_to = requester
         .reply_to
         .clone()
         .unwrap_or_else(|| requester.email.clone());
     let mut linked_case =
-        linked_case(&mut tx, &msg, classification.case_ref.as_deref(), &reply_to).await?;
+        linked_case(tx, msg, classification.case_ref.as_deref(), Some(&reply_to)).await?;
     if linked_case.is_none() && kind == Kind::Bounce {
         // A delivery report quotes the headers of what bounced.
-        let ours = intake::our_message_ids(
+        let ours = message_id::ours_in(
             &String::from_utf8_lossy(&raw.bytes),
             &ctx.config.council.domain,
         );
-        linked_case = store::case_id_by_message_ids(&mut tx, &ours).await?;
+        linked_case = store::case_id_by_message_ids(tx, &ours).await?;
     }
-    let recent_acknowledgements = recent_acknowledgements(&mut tx, &reply_to, now).await?;
+    let recent_acknowledgements =
+        store::recent_acknowledgements(tx, &reply_to, now - jiff::SignedDuration::from_hours(24))
+            .await?;
     let decision = workflow::decide(
         kind,
         &IntakeContext {
@@ -148,105 +178,128 @@ pub async fn process_one(ctx: &Context, raw: &RawMessage) -> Result<Outcome> {
             from_ourselves: ctx.is_our_address(&requester.email),
         },
     );
-    let outcome = match decision {
+    let received_at = store::from_secs(raw.arrived_at);
+    let received_on = clock::date_of_receipt(received_at, &ctx.tz);
+    Ok(match decision {
         IntakeDecision::NewCase {
             regime,
             acknowledge,
         } => {
-            let (case_id, reference) = open_case(
-                ctx,
-                &mut tx,
-                raw,
-                &msg,
-                &classification,
-                &requester,
-                &reply_to,
-                regime,
-                acknowledge,
+            let prefix = reference::prefix(regime);
+            let seq = store::next_reference_number(tx, prefix, received_on.year()).await?;
+            let reference = ctx
+                .policy
+                .references
+                .format(prefix, received_on.year(), seq);
+            let reviewed = match linked_case.filter(|_| kind == Kind::Review) {
+                Some(case) => Some((case, store::case_reference(tx, case).await?)),
+                None => None,
+            };
+            workflow::plan_new_case(
+                &NewRequest {
+                    raw_id: raw.raw_id(),
+                    msg,
+                    classification,
+                    requester: &requester,
+                    reply_to: &reply_to,
+                    reference,
+                    received_at,
+                    received_on,
+                    regime,
+                    acknowledge,
+                    reviewed,
+                },
+                &council(ctx),
+                &ctx.calendar,
+                ctx.region,
             )
-            .await?;
-            if let Some(reviewed) = linked_case.filter(|_| kind == Kind::Review) {
-                link_review(&mut tx, case_id, &reference, reviewed, now).await?;
-            }
-            Outcome::NewCase(reference)
         }
         IntakeDecision::AddToCase { case_id } => {
-            store::add_event(
-                &mut tx,
-                case_id,
-                now,
-                &requester.email,
-                if kind == Kind::Command {
-                    "officer_message"
-                } else {
-                    "message_received"
-                },
-                &json!({
-                    "raw_message_id": raw.id,
-                    "kind": kind.as_str(),
-                    "reasons": classification.reasons,
-                    "subject": msg.subject,
-                    "text": msg.new_text,
-                }),
+            let case = store::case_snapshot(tx, case_id).await?;
+            let from = msg.from_email.as_deref().unwrap_or("");
+            workflow::plan_correspondence(
+                &case,
+                raw.raw_id(),
+                msg,
+                classification,
+                ctx.is_officer(from),
+                received_on,
+                &council(ctx),
+                &ctx.calendar,
+                ctx.region,
             )
-            .await?;
-            store::link_message(&mut tx, &raw.message_id, case_id, "in").await?;
-            store::finish_raw(
-                &mut tx,
-                raw.id,
-                "processed",
-                Some(kind.as_str()),
-                Some(case_id),
-                None,
-                now,
-            )
-            .await?;
-            Outcome::AddedToCase(case_id)
         }
         IntakeDecision::DeliveryFailure { case_id } => {
-            store::add_event(
-                &mut tx,
-                case_id,
-                now,
-                "mail system",
-                "delivery_failure",
-                &json!({ "raw_message_id": raw.id, "subject": msg.subject, "report": msg.new_text }),
-            )
-            .await?;
-            let reference = store::case_reference(&mut tx, case_id).await?;
-            let notice =
-                letters::delivery_failure(&reference, &ctx.config.officers.team, &msg.new_text);
-            queue(ctx, &mut tx, Some(case_id), &notice).await?;
-            store::finish_raw(
-                &mut tx,
-                raw.id,
-                "processed",
-                Some(kind.as_str()),
-                Some(case_id),
-                None,
-                now,
-            )
-            .await?;
-            Outcome::DeliveryFailure(case_id)
+            let reference = store::case_reference(tx, case_id).await?;
+            workflow::plan_delivery_failure(case_id, &reference, raw.raw_id(), msg, &council(ctx))
         }
-        IntakeDecision::Ignore { reason } => {
-            store::finish_raw(
-                &mut tx,
-                raw.id,
-                "ignored",
-                Some(kind.as_str()),
-                None,
-                Some(&reason),
-                now,
-            )
-            .await?;
-            Outcome::Ignored(reason)
+        IntakeDecision::Ignore { reason } => Plan::dispose(Disposition::Ignored { kind, reason }),
+    })
+}
+
+/// Mail that claims to command foid: through the gate, then the commands.
+/// Mail that fails the gate gets no reply (no backscatter, no oracle): it is
+/// quarantined with the evidence, for the officers to see.
+async fn plan_commands(
+    ctx: &Context,
+    tx: &mut Tx,
+    raw: &RawMessage,
+    msg: &IncomingMessage,
+    classification: &Classification,
+) -> Result<Plan> {
+    let vouched = match trust::check(
+        &raw.bytes,
+        msg.from_email.as_deref(),
+        |a| ctx.is_officer(a),
+        ctx.trust.as_ref(),
+    ) {
+        Ok(v) => v,
+        Err(refusal) => {
+            warn!(raw_id = raw.id, from = ?msg.from_email, %refusal, "command refused at the gate; quarantined without reply");
+            return Ok(Plan::dispose(Disposition::Quarantined {
+                kind: Some(Kind::Command),
+                reason: format!("unauthenticated_command: {refusal}"),
+            }));
         }
     };
-    tx.commit()
-        .await
-        .context("committing a processed message")?;
-    Ok(outcome)
+    let lines = commands::parse(&msg.new_text);
+    // Commands act on the case the mail is about: by its reference, or by
+    // the thread of foid's mail it answers (never by the sender's address).
+    let case_id = linked_case(tx, msg, classification.case_ref.as_deref(), None).await?;
+    let case = match case_id {
+        Some(id) => Some(store::case_snapshot(tx, id).await?),
+        None => None,
+    };
+    let mut foreign = Vec::new();
+    for line in &lines {
+        if let Command::Approve { code } = &line.command {
+            if let Some(canonical) = approval::normalise(code) {
+                let hash = approval::code_hash(&canonical);
+                if let Some(reference) = store::case_of_code(tx, &hash).await? {
+                    if case.as_ref().is_none_or(|c| c.reference != reference) {
+                        foreign.push(ForeignCode {
+                            code_sha256: hash,
+                            reference,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    let settings = ctx.casework();
+    Ok(casework::plan_commands(
+        case.as_ref(),
+        &vouched.actor,
+        &CommandMail {
+            raw_id: RawId(raw.id),
+            message_id: msg.message_id.as_deref().unwrap_or(""),
+            attachments: &msg.attachments,
+            evidence: &vouched.evidence,
+            commands: &lines,
+        },
+        &foreign,
+        &settings,
+    ))
 }
 
 /// The case a message belongs to: by the reference in its subject, by the
@@ -255,8 +308,8 @@ async fn linked_case(
     tx: &mut Tx,
     msg: &IncomingMessage,
     case_ref: Option<&str>,
-    reply_to: &str,
-) -> Result<Option<i64>> {
+    reply_to: Option<&str>,
+) -> Result<Option<CaseId>> {
     if let Some(reference) = case_ref {
         if let Some(id) = store::case_id_by_reference(tx, reference).await? {
             return Ok(Some(id));
@@ -267,256 +320,8 @@ async fn linked_case(
     if let Some(id) = store::case_id_by_message_ids(tx, &thread).await? {
         return Ok(Some(id));
     }
-    if intake::wdtk_address(reply_to).is_some() {
+    if let Some(reply_to) = reply_to.filter(|r| intake::wdtk_address(r).is_some()) {
         return store::case_by_reply_address(tx, reply_to).await;
     }
     Ok(None)
-}
-
-async fn recent_acknowledgements(tx: &mut Tx, address: &str, now: jiff::Timestamp) -> Result<i64> {
-    let recipients = serde_json::to_string(&[address.to_ascii_lowercase()])?;
-    Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM outbox WHERE purpose = 'acknowledgement'
-         AND LOWER(recipients_json) = $1 AND created_at > $2",
-    )
-    .bind(recipients)
-    .bind(store::to_secs(now) - 86_400)
-    .fetch_one(&mut **tx)
-    .await?)
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn open_case(
-    ctx: &Context,
-    tx: &mut Tx,
-    raw: &RawMessage,
-    msg: &IncomingMessage,
-    classification: &intake::Classification,
-    requester: &intake::Requester,
-    reply_to: &str,
-    regime: clock::Regime,
-    acknowledge: bool,
-) -> Result<(i64, String)> {
-    let now = ctx.now();
-    let received_at = store::from_secs(raw.arrived_at);
-    let received_on = clock::date_of_receipt(received_at, &ctx.tz);
-    let events = vec![ClockEvent::Received { date: received_on }];
-    let case_clock = clock::case_clock(regime, ctx.region, &events, &ctx.calendar, received_on);
-    let due_on = case_clock.due;
-
-    let requester_id = store::upsert_requester(
-        tx,
-        &store::RequesterIdentity {
-            name: requester.name.clone(),
-            identity_key: requester.identity.clone(),
-            address: requester.email.clone(),
-        },
-        now,
-    )
-    .await?;
-    let prefix = reference::prefix(regime);
-    let seq = store::next_reference_number(tx, prefix, received_on.year()).await?;
-    let reference = reference::format(
-        &ctx.config.council.reference_format,
-        prefix,
-        received_on.year(),
-        seq,
-    );
-    let split = questions::split_questions(&msg.new_text);
-    let case_id = store::insert_case(
-        tx,
-        &NewCase {
-            reference: reference.clone(),
-            regime: regime.to_string(),
-            kind: classification.kind.as_str().to_string(),
-            requester_id,
-            requester_address: requester.email.clone(),
-            reply_to: reply_to.to_string(),
-            subject: msg.subject.clone(),
-            received_at,
-            received_on,
-            due_on,
-            raw_message_id: raw.id,
-            request_text: msg.new_text.clone(),
-            questions: split.questions.clone(),
-        },
-        now,
-    )
-    .await?;
-    store::add_event(
-        tx,
-        case_id,
-        now,
-        "foid",
-        "opened",
-        &json!({
-            "raw_message_id": raw.id,
-            "kind": classification.kind.as_str(),
-            "reasons": classification.reasons,
-            "notes": split.notes,
-        }),
-    )
-    .await?;
-    for event in &events {
-        store::add_event(
-            tx,
-            case_id,
-            now,
-            "foid",
-            "clock",
-            &serde_json::to_value(event)?,
-        )
-        .await?;
-    }
-    store::link_message(tx, &raw.message_id, case_id, "in").await?;
-
-    let facts = CaseFacts {
-        council_name: &ctx.config.council.name,
-        council_address: &ctx.config.council.address,
-        reference: &reference,
-        regime,
-        kind_label: workflow::kind_label(regime),
-        kind_reasons: &classification.reasons,
-        requester_name: requester.name.as_deref(),
-        requester_email: &requester.email,
-        reply_to,
-        subject: &msg.subject,
-        received_on,
-        due_on,
-        questions: &split.questions,
-        notes: &split.notes,
-        flags: &[],
-        request_text: &msg.new_text,
-    };
-    if acknowledge {
-        let original = msg.message_id.clone().unwrap_or_default();
-        queue(
-            ctx,
-            tx,
-            Some(case_id),
-            &letters::acknowledgement(&facts, &original),
-        )
-        .await?;
-    } else {
-        store::add_event(
-            tx,
-            case_id,
-            now,
-            "foid",
-            "acknowledgement_withheld",
-            &json!({ "reason": "acknowledgement rate limit for this address reached" }),
-        )
-        .await?;
-    }
-    if !ctx.config.officers.team.is_empty() {
-        queue(
-            ctx,
-            tx,
-            Some(case_id),
-            &letters::case_email(&facts, &ctx.config.officers.team),
-        )
-        .await?;
-    }
-    store::finish_raw(
-        tx,
-        raw.id,
-        "processed",
-        Some(classification.kind.as_str()),
-        Some(case_id),
-        None,
-        now,
-    )
-    .await?;
-    Ok((case_id, reference))
-}
-
-/// An internal review is a case of its own; both cases say which reviews
-/// which.
-async fn link_review(
-    tx: &mut Tx,
-    review_id: i64,
-    review_reference: &str,
-    reviewed_id: i64,
-    now: jiff::Timestamp,
-) -> Result<()> {
-    let reviewed_reference = store::case_reference(tx, reviewed_id).await?;
-    store::add_event(
-        tx,
-        review_id,
-        now,
-        "foid",
-        "reviews",
-        &json!({ "reference": reviewed_reference }),
-    )
-    .await?;
-    store::add_event(
-        tx,
-        reviewed_id,
-        now,
-        "foid",
-        "review_requested",
-        &json!({ "reference": review_reference }),
-    )
-    .await?;
-    Ok(())
-}
-
-/// Renders and queues a message, linking its Message-ID to the case.
-async fn queue(
-    ctx: &Context,
-    tx: &mut Tx,
-    case_id: Option<i64>,
-    mail: &OutgoingMail,
-) -> Result<()> {
-    if mail.to.is_empty() {
-        return Ok(());
-    }
-    let rendered = match compose::render(
-        mail,
-        &ctx.config.council.name,
-        &ctx.config.council.address,
-        &ctx.config.council.domain,
-        ctx.now(),
-    ) {
-        Ok(r) => r,
-        Err(e) => {
-            // An address nobody can write to (a broken From header): the
-            // case stands, and its history says why nothing was sent.
-            if let Some(case_id) = case_id {
-                store::add_event(
-                    tx,
-                    case_id,
-                    ctx.now(),
-                    "foid",
-                    "mail_not_queued",
-                    &json!({ "purpose": mail.purpose.as_str(), "to": mail.to, "error": format!("{e:#}") }),
-                )
-                .await?;
-            }
-            warn!(purpose = mail.purpose.as_str(), error = %format!("{e:#}"), "mail not queued");
-            return Ok(());
-        }
-    };
-    store::enqueue(
-        tx,
-        &NewOutboxMessage {
-            case_id,
-            purpose: mail.purpose.as_str().to_string(),
-            message_id: rendered.message_id.clone(),
-            envelope_from: rendered.envelope_from,
-            recipients: rendered
-                .recipients
-                .iter()
-                .map(|r| r.to_ascii_lowercase())
-                .collect(),
-            bytes: rendered.bytes,
-        },
-        ctx.hold_outgoing,
-        ctx.now(),
-    )
-    .await?;
-    if let Some(case_id) = case_id {
-        store::link_message(tx, &rendered.message_id, case_id, "out").await?;
-    }
-    Ok(())
 }
