@@ -126,7 +126,7 @@ pub fn plan_commands(
             w.officer(),
             CaseEvent::CommandsReceived {
                 raw_message_id: mail.raw_id.0,
-                commands: mail.commands.iter().map(|c| c.line.clone()).collect(),
+                commands: mail.commands.iter().map(CommandLine::shown).collect(),
                 evidence: mail.evidence.to_string(),
             },
         );
@@ -142,13 +142,13 @@ pub fn plan_commands(
             w.plan.event(
                 w.officer(),
                 CaseEvent::CommandRefused {
-                    command: c.line.clone(),
+                    command: c.shown(),
                     reason: reason.clone(),
                 },
             );
         }
         results.push(CommandResult {
-            line: c.line.clone(),
+            line: c.shown(),
             done: outcome.is_ok(),
             text: match outcome {
                 Ok(t) | Err(t) => t,

@@ -288,6 +288,10 @@ fn the_right_approver_with_the_right_code_sends_the_reply_and_closes_the_case() 
     let again = bed.run(&mut c, APPROVER, &format!("#approve {code}"));
     assert!(queued(&again, Purpose::Reply).is_empty());
     assert_eq!(refused(&again).len(), 1, "{}", answer(&again));
+    // The code is a secret until used: neither the answer nor the log
+    // repeats it whole.
+    assert!(!answer(&again).contains(&code), "{}", answer(&again));
+    assert!(!format!("{:?}", again.effects).contains(&code));
 }
 
 #[test]

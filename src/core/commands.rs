@@ -100,6 +100,25 @@ pub struct CommandLine {
     pub command: Command,
 }
 
+impl CommandLine {
+    /// The line as it may be kept and echoed: an approval code is a secret
+    /// until used, so only its first group is shown (enough to tell which
+    /// preview it came from).
+    pub fn shown(&self) -> String {
+        match &self.command {
+            Command::Approve { code } => {
+                let first: String = code
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .take(5)
+                    .collect();
+                format!("#approve {first}-… (rest of the code withheld)")
+            }
+            _ => self.line.clone(),
+        }
+    }
+}
+
 impl Command {
     /// The command word, as the officer would write it.
     pub fn word(&self) -> &str {

@@ -62,6 +62,9 @@ static PREAMBLE: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)^\s*(?:-{4,}\s*reply skeleton|your request for information has now been considered\.?|you asked:?|reference:\s*\S+|dear .{1,80},)\s*$",
     )
 });
+/// The officer's own salutation ("Dear Ms Example,"), which wins over the
+/// name foid took from the request.
+static SALUTATION: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)^\s*dear (.{1,80}),\s*$"));
 static PLACEHOLDER: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)^\s*\[answer(?: to question \d+)?\]\s*$"));
 
@@ -127,6 +130,16 @@ pub fn compose_draft(f: &LetterFor<'_>, body: &str) -> Result<Letter, Vec<String
         }
         lines.push(line.trim_end().to_string());
     }
+    let salutation = lines
+        .iter()
+        .find_map(|l| SALUTATION.captures(l))
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str().trim().to_string());
+    let mut f = f.clone();
+    if let Some(name) = salutation.as_deref() {
+        f.requester_name = Some(name);
+    }
+    let f = &f;
     // The skeleton's heading and opening lines are written by the template.
     let heading = statute_heading_words(f.regime);
     lines.retain(|l| !(PREAMBLE.is_match(l) || (!heading.is_empty() && words(l) == heading)));
@@ -685,6 +698,15 @@ You may re-use the information under the Open Government Licence.
 ---------------------------------------------------------------- end of skeleton
 Jane Smith
 FOI Officer";
+
+    #[test]
+    fn the_officers_salutation_wins() {
+        let q = questions();
+        let body = format!("Dear Dr Doe,\n\n{SKELETON_FILLED}");
+        let l = compose_draft(&letter_for(&q), &body).unwrap();
+        assert!(l.text.starts_with("Dear Dr Doe,\n"), "{}", l.text);
+        assert_eq!(l.text.matches("Dear ").count(), 1, "{}", l.text);
+    }
 
     #[test]
     fn the_pasted_skeleton_keeps_the_letters_shape() {

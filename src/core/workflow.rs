@@ -42,6 +42,8 @@ pub struct IntakeContext {
     pub recent_acknowledgements: i64,
     /// Whether the sender is one of our own addresses.
     pub from_ourselves: bool,
+    /// Whether the sender is a configured officer.
+    pub from_officer: bool,
 }
 
 /// The regime a new request of this kind runs under.
@@ -62,6 +64,19 @@ pub fn decide(kind: Kind, ctx: &IntakeContext) -> IntakeDecision {
     if ctx.from_ourselves {
         return IntakeDecision::Ignore {
             reason: "sent by foid itself".into(),
+        };
+    }
+    if ctx.from_officer
+        && ctx.linked_case.is_none()
+        && matches!(
+            kind,
+            Kind::Foi | Kind::Eir | Kind::Sar | Kind::Review | Kind::Correspondence
+        )
+    {
+        // An officer is never the requester: opening a case would
+        // acknowledge the officer and start a clock for nobody.
+        return IntakeDecision::Ignore {
+            reason: "an officer's mail that names no case and carries no #command; not opened as a request".into(),
         };
     }
     match (kind, ctx.linked_case) {
@@ -392,7 +407,28 @@ mod tests {
             linked_case: linked.map(CaseId),
             recent_acknowledgements: 0,
             from_ourselves: false,
+            from_officer: false,
         }
+    }
+
+    #[test]
+    fn an_officer_is_never_a_requester() {
+        let officer = IntakeContext {
+            from_officer: true,
+            ..ctx(None)
+        };
+        assert!(matches!(
+            decide(Kind::Foi, &officer),
+            IntakeDecision::Ignore { .. }
+        ));
+        let on_a_case = IntakeContext {
+            from_officer: true,
+            ..ctx(Some(4))
+        };
+        assert_eq!(
+            decide(Kind::Correspondence, &on_a_case),
+            IntakeDecision::AddToCase { case_id: CaseId(4) }
+        );
     }
 
     #[test]

@@ -176,6 +176,7 @@ async fn plan_intake(
             linked_case,
             recent_acknowledgements,
             from_ourselves: ctx.is_our_address(&requester.email),
+            from_officer: ctx.is_officer(&requester.email),
         },
     );
     let received_at = store::from_secs(raw.arrived_at);

@@ -2,8 +2,9 @@
 //! keeps and the send stage delivers unchanged.
 
 use anyhow::{Context, Result};
+use lettre::message::header::ContentTransferEncoding;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 use rand::Rng;
 
@@ -98,9 +99,12 @@ fn build(
             let content_type = ContentType::parse(&a.content_type).unwrap_or_else(|_| {
                 ContentType::parse("application/octet-stream").unwrap_or(ContentType::TEXT_PLAIN)
             });
-            parts = parts.singlepart(
-                Attachment::new(a.filename.clone()).body(a.bytes.clone(), content_type),
-            );
+            // Base64 whatever the type: a text attachment sent 7bit may have
+            // its line ends rewritten on the way, and the requester must get
+            // the very bytes the approver saw.
+            let bytes = Body::new_with_encoding(a.bytes.clone(), ContentTransferEncoding::Base64)
+                .map_err(|_| anyhow::anyhow!("encoding attachment {:?}", a.filename))?;
+            parts = parts.singlepart(Attachment::new(a.filename.clone()).body(bytes, content_type));
         }
         builder
             .multipart(parts)

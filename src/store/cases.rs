@@ -50,7 +50,9 @@ pub struct CaseView {
 pub struct QuestionView {
     #[serde(flatten)]
     pub question: Question,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `"outcome": "not_held"` and its details beside the question's own
+    /// fields, as in the draft and closure events.
+    #[serde(flatten)]
     pub outcome: Option<Outcome>,
 }
 

@@ -18,6 +18,7 @@ PASSWORD=testbed-pw
 PG_USER=foid
 PG_DB=foid_test
 USERS="foi@council.test officer1@council.test officer2@council.test manager@council.test
+clerk@council.test
 alice@public.test bob@public.test carol@public.test"
 PACKAGES="dovecot-imapd dovecot-lmtpd postfix postgresql openssl"
 PGCACHE_ROOT=/var/tmp/foid-testbed-pgcache
