@@ -17,6 +17,10 @@ use mail_parser::{MessageParser, MimeHeaders};
 use sha2::{Digest, Sha256};
 
 const ALICE: &str = "alice@public.test";
+/// A WhatDoTheyKnow user's per-request address, and the test bed mailbox
+/// it lands in.
+const WDTK_REQUEST: &str = "foi+request-314159-5ca1ab1e@whatdotheyknow.com";
+const WDTK_BOX: &str = "foi@whatdotheyknow.com";
 const MANAGER: &str = "manager@council.test";
 const CLERK: &str = "clerk@council.test";
 
@@ -154,10 +158,21 @@ fn plain(from: &str, subject: &str, body: &str, extra_headers: &str) -> Vec<u8> 
 
 const CSV: &[u8] =
     b"financial_year,claims,paid_gbp\r\n2023-24,118,20412.50\r\n2024-25,131,23877.00\r\n";
+const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-/// A draft with a CSV attached, as an officer's client writes it.
+/// Opaque binary bytes standing in for a spreadsheet: every byte value,
+/// CR and LF in odd places, so any rewriting on the way shows.
+fn xlsx() -> Vec<u8> {
+    let mut b = b"PK\x03\x04".to_vec();
+    b.extend((0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+    b
+}
+
+/// A draft with a CSV and a spreadsheet attached, as an officer's client
+/// writes it.
 fn draft_mail(reference: &str, body: &str) -> Vec<u8> {
     let csv = base64(CSV);
+    let xlsx = base64(&xlsx());
     format!(
         "From: Officer One <{OFFICER1}>\r\nTo: {FOI}\r\nSubject: Re: [{reference}] New FOI request\r\n\
          Message-ID: <draft-{}@client.council.test>\r\nDate: Wed, 02 Dec 2026 10:00:00 +0000\r\n\
@@ -165,6 +180,8 @@ fn draft_mail(reference: &str, body: &str) -> Vec<u8> {
          --b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{}\r\n\
          --b1\r\nContent-Type: text/csv; name=\"claims.csv\"\r\n\
          Content-Disposition: attachment; filename=\"claims.csv\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{csv}\r\n\
+         --b1\r\nContent-Type: {XLSX_TYPE}; name=\"claims by ward.xlsx\"\r\n\
+         Content-Disposition: attachment; filename=\"claims by ward.xlsx\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{xlsx}\r\n\
          --b1--\r\n",
         rand::random::<u64>(),
         body.replace('\n', "\r\n")
@@ -213,22 +230,30 @@ async fn a_request_is_drafted_approved_and_answered_by_email_and_nothing_else_se
     let mut daemon = start_daemon(&config, &log);
     let long = Duration::from_secs(60);
 
-    // 1. A request with three questions, from outside, on the MX port.
-    let request_id = format!("<pothole-{}@public.test>", rand::random::<u32>());
+    // 1. A request with three questions through WhatDoTheyKnow, on the MX port.
+    let request_id = format!(
+        "<request-314159-{}@whatdotheyknow.com>",
+        rand::random::<u32>()
+    );
     let request = format!(
-        "From: Alice Example <{ALICE}>\r\nTo: {FOI}\r\nSubject: Pothole compensation claims\r\n\
+        "From: Sarah Jenkins <{WDTK_REQUEST}>\r\nTo: FOI requests at Test Borough Council <{FOI}>\r\n\
+         Subject: Freedom of Information request - Pothole compensation claims\r\n\
          Message-ID: {request_id}\r\nDate: Wed, 02 Dec 2026 09:00:00 +0000\r\n\
          Content-Type: text/plain; charset=utf-8\r\n\r\n\
-         Dear Sir or Madam,\r\n\r\nPlease tell me:\r\n\r\n\
+         Dear Test Borough Council,\r\n\r\nPlease send me the following.\r\n\r\n\
          1. How many claims for vehicle damage caused by potholes did the council receive in each of the last two financial years?\r\n\
          2. How much did the council pay out on those claims?\r\n\
-         3. What is the name of the insurer that handles the claims?\r\n\r\nYours faithfully,\r\nAlice Example\r\n"
+         3. What is the name of the insurer that handles the claims?\r\n\r\nYours faithfully,\r\n\r\nSarah Jenkins\r\n\r\n\
+         -------------------------------------------------------------------\r\n\r\n\
+         Please use this email address for all replies to this request:\r\n{WDTK_REQUEST}\r\n\r\n\
+         Disclaimer: This message and any reply that you make will be published on the internet.\r\n\r\n\
+         -------------------------------------------------------------------\r\n"
     );
     let mut mx = bed.smtp();
-    mx.send(ALICE, FOI, request.as_bytes());
+    mx.send(WDTK_REQUEST, FOI, request.as_bytes());
     mx.quit();
 
-    let ack = wait_for_mail(&bed, ALICE, "Pothole compensation claims", long);
+    let ack = wait_for_mail(&bed, WDTK_BOX, "Pothole compensation claims", long);
     let reference = {
         let s = subject_of(&ack);
         let start = s.find('[').expect("reference in the subject") + 1;
@@ -239,10 +264,26 @@ async fn a_request_is_drafted_approved_and_answered_by_email_and_nothing_else_se
     let skeleton = text_of(&case_email);
     assert!(skeleton.contains("#draft"), "{skeleton}");
 
-    // 2. officer1 drafts: question 1 answered with the CSV, 2 not held, 3
-    // answered; the skeleton's quoted questions are kept by foid.
-    let draft = "#draft\nDear Ms Example,\n\n1. The attached file gives the claims for each year.\n2. #not-held\n3. Our claims are handled by Example Mutual Insurance.\n";
-    submit(&bed, OFFICER1, &draft_mail(&reference, draft)).await;
+    // 2. officer1 pastes the skeleton back with the answers under each
+    // question (question 2 not held), attaches a CSV and a spreadsheet, and
+    // sends it from a phone.
+    let start = skeleton
+        .find("-------- reply skeleton")
+        .expect("skeleton start");
+    let end = skeleton.find("end of skeleton").expect("skeleton end");
+    let filled = skeleton[start..end]
+        .replace(
+            "[Answer to question 1]",
+            "The attached files give the claims for each year.",
+        )
+        .replace("[Answer to question 2]", "#not-held")
+        .replace(
+            "[Answer to question 3]",
+            "Our claims are handled by Example Mutual Insurance.",
+        );
+    let draft =
+        format!("#draft\nDear Ms Jenkins,\n\n{filled}end of skeleton\n\nSent from my iPhone\n");
+    submit(&bed, OFFICER1, &draft_mail(&reference, &draft)).await;
     let answer = wait_for_mail(&bed, OFFICER1, "Your commands", long);
     assert!(
         text_of(&answer).contains("preview with approval code sent to"),
@@ -292,13 +333,13 @@ async fn a_request_is_drafted_approved_and_answered_by_email_and_nothing_else_se
         FOI,
         &plain(&format!("\"{OFFICER2}\" <{ALICE}>"), &subject, &approve, ""),
     );
-    // The requester guessing at the syntax.
+    // The requester guessing at the syntax, replying to the acknowledgement.
     mx.send(
-        ALICE,
+        WDTK_REQUEST,
         FOI,
         &plain(
-            &format!("Alice Example <{ALICE}>"),
-            &format!("Re: [{reference}] Pothole compensation claims"),
+            &format!("Sarah Jenkins <{WDTK_REQUEST}>"),
+            &subject_of(&ack),
             "#approve 123456\n",
             "",
         ),
@@ -365,6 +406,16 @@ async fn a_request_is_drafted_approved_and_answered_by_email_and_nothing_else_se
         &plain(&officer2_from, &format!("#approve {code}"), "ok\n", ""),
     )
     .await;
+    // Only inside an attached message.
+    let inner = String::from_utf8(plain(&officer2_from, &subject, &approve, "")).expect("utf-8");
+    let attached_eml = format!(
+        "From: {officer2_from}\r\nTo: {FOI}\r\nSubject: {subject}\r\nMessage-ID: <fwd-{}@client.council.test>\r\n\
+         Date: Wed, 02 Dec 2026 10:05:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"f1\"\r\n\r\n\
+         --f1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSee the attached.\r\n\
+         --f1\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment; filename=\"approval.eml\"\r\n\r\n{inner}\r\n--f1--\r\n",
+        rand::random::<u64>()
+    );
+    submit(&bed, OFFICER2, attached_eml.as_bytes()).await;
 
     // Every officer who was refused hears why; none of it reached Alice.
     let refused_answers = 3; // drafter with code, manager's code, altered
@@ -416,29 +467,37 @@ async fn a_request_is_drafted_approved_and_answered_by_email_and_nothing_else_se
     assert!(joined.contains("not_authenticated"), "{joined}");
     assert!(joined.contains("login_mismatch"), "{joined}");
     assert!(joined.contains("not_officer"), "{joined}");
+    // Give the officers' mails that carry no command time to be filed, then
+    // check nothing reached the requester but the acknowledgement.
+    std::thread::sleep(Duration::from_secs(2));
     assert_eq!(
-        count_with(&bed, ALICE, &reference),
+        count_with(&bed, WDTK_BOX, &reference),
         1,
-        "Alice got more than her acknowledgement"
+        "the requester got more than the acknowledgement"
     );
 
-    // 4. officer2 approves with their own code, quoting the preview.
-    let quoted: String = preview_text.lines().map(|l| format!("> {l}\n")).collect();
-    submit(
-        &bed,
-        OFFICER2,
-        &plain(
-            &officer2_from,
-            &subject,
-            &format!("#approve {code}\n\nOn 2 Dec foid wrote:\n{quoted}"),
-            "",
-        ),
-    )
-    .await;
-    wait("the reply to reach Alice", long, || {
-        count_with(&bed, ALICE, &reference) >= 2
+    // 4. officer2 approves from a phone: HTML only, the preview quoted
+    // under it.
+    let quoted: String = preview_text
+        .lines()
+        .map(|l| format!("{}<br>", l.replace('&', "&amp;").replace('<', "&lt;")))
+        .collect();
+    let html = format!(
+        "<html><body><div dir=\"auto\">#approve {code}</div><div dir=\"auto\"><br></div>\
+         <div dir=\"auto\">Sent from my iPhone</div><div><br><blockquote type=\"cite\">{quoted}</blockquote></div></body></html>"
+    );
+    let html_mail = format!(
+        "From: {officer2_from}\r\nTo: {FOI}\r\nSubject: {subject}\r\nMessage-ID: <html-{}@client.council.test>\r\n\
+         Date: Wed, 02 Dec 2026 10:10:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{}\r\n",
+        rand::random::<u64>(),
+        base64(html.as_bytes())
+    );
+    submit(&bed, OFFICER2, html_mail.as_bytes()).await;
+    wait("the reply to reach the requester", long, || {
+        count_with(&bed, WDTK_BOX, &reference) >= 2
     });
-    let reply = maildir_files(&bed, ALICE, "")
+    let reply = maildir_files(&bed, WDTK_BOX, "")
         .into_iter()
         .find(|m| {
             let t = text_of(m);
@@ -456,15 +515,35 @@ async fn a_request_is_drafted_approved_and_answered_by_email_and_nothing_else_se
         "{body}"
     );
     assert!(body.contains("does not hold"), "{body}");
-    let attached: Vec<_> = parsed.attachments().collect();
-    assert_eq!(attached.len(), 1);
-    assert_eq!(attached[0].attachment_name(), Some("claims.csv"));
+    assert!(body.starts_with("Dear Ms Jenkins,"), "{body}");
+    assert!(!body.contains("iPhone"), "{body}");
     assert_eq!(
-        hex::encode(Sha256::digest(attached[0].contents())),
-        hex::encode(Sha256::digest(CSV)),
-        "the attachment changed on the way: {:?} in {}",
-        String::from_utf8_lossy(attached[0].contents()),
-        String::from_utf8_lossy(&reply)
+        parsed
+            .to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address()),
+        Some(WDTK_REQUEST),
+        "the reply goes to the request's own address"
+    );
+    let attached: Vec<(String, String)> = parsed
+        .attachments()
+        .map(|a| {
+            (
+                a.attachment_name().unwrap_or_default().to_string(),
+                hex::encode(Sha256::digest(a.contents())),
+            )
+        })
+        .collect();
+    assert_eq!(
+        attached,
+        vec![
+            ("claims.csv".to_string(), hex::encode(Sha256::digest(CSV))),
+            (
+                "claims by ward.xlsx".to_string(),
+                hex::encode(Sha256::digest(xlsx()))
+            ),
+        ],
+        "the attachments changed on the way"
     );
     assert!(
         parsed.header("Auto-Submitted").is_none(),
@@ -485,7 +564,7 @@ async fn a_request_is_drafted_approved_and_answered_by_email_and_nothing_else_se
     });
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(
-        count_with(&bed, ALICE, &reference),
+        count_with(&bed, WDTK_BOX, &reference),
         2,
         "a replay sent again"
     );
@@ -517,11 +596,14 @@ async fn a_request_is_drafted_approved_and_answered_by_email_and_nothing_else_se
 
     // 7. The Sent folder has the previews without their codes.
     wait("the Sent copies", long, || {
-        maildir_files(&bed, FOI, ".Sent")
-            .iter()
+        let sent = maildir_files(&bed, FOI, ".Sent");
+        sent.iter()
             .filter(|m| subject_of(m).contains("For approval"))
             .count()
             >= 2
+            && sent
+                .iter()
+                .any(|m| text_of(m).contains("Example Mutual Insurance"))
     });
     for m in maildir_files(&bed, FOI, ".Sent") {
         let text = String::from_utf8_lossy(&m);
@@ -548,4 +630,188 @@ async fn a_request_is_drafted_approved_and_answered_by_email_and_nothing_else_se
 fn futures_lite_block<T>(f: impl std::future::Future<Output = anyhow::Result<Vec<T>>>) -> Vec<T> {
     tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(f))
         .unwrap_or_default()
+}
+
+/// The reference in a subject: `[FOI-2026-00001] …`.
+fn reference_in(subject: &str) -> String {
+    let start = subject.find('[').expect("reference in the subject") + 1;
+    let end = subject.find(']').expect("reference in the subject");
+    subject[start..end].to_string()
+}
+
+/// The previews `approver` holds for `reference`, oldest first.
+fn previews(bed: &TestBed, approver: &str, reference: &str) -> Vec<Vec<u8>> {
+    maildir_files(bed, approver, "")
+        .into_iter()
+        .filter(|m| {
+            let s = subject_of(m);
+            s.contains(reference) && s.contains("For approval")
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_foreign_and_self_approvals_send_nothing() {
+    let bed = TestBed::start();
+    let config = casework_config(&bed);
+    let mut daemon = start_daemon(&config, &bed.dir.path().join("foid.log"));
+    let long = Duration::from_secs(60);
+
+    let mut mx = bed.smtp();
+    for (who, what) in [(ALICE, "streetlights"), ("bob@public.test", "gritting")] {
+        mx.send(
+            who,
+            FOI,
+            &plain(
+                who,
+                &format!("Request about {what}"),
+                &format!("Dear Council,\n\n1. How much did you spend on {what} in 2025?\n\nThanks"),
+                "",
+            ),
+        );
+    }
+    mx.quit();
+    let a = reference_in(&subject_of(&wait_for_mail(
+        &bed,
+        ALICE,
+        "streetlights",
+        long,
+    )));
+    let b = reference_in(&subject_of(&wait_for_mail(
+        &bed,
+        "bob@public.test",
+        "gritting",
+        long,
+    )));
+    let officer1 = format!("Officer One <{OFFICER1}>");
+    let officer2 = format!("Officer Two <{OFFICER2}>");
+    let manager = format!("The Manager <{MANAGER}>");
+    let on = |r: &str| format!("Re: [{r}] New FOI request");
+
+    // Case A: officer1 drafts twice; the first preview's code goes stale.
+    submit(
+        &bed,
+        OFFICER1,
+        &plain(&officer1, &on(&a), "#draft\n1. £81,200.\n", ""),
+    )
+    .await;
+    wait("the first preview", long, || {
+        previews(&bed, OFFICER2, &a).len() == 1
+    });
+    let stale = code_in(&previews(&bed, OFFICER2, &a)[0]);
+    submit(
+        &bed,
+        OFFICER1,
+        &plain(&officer1, &on(&a), "#draft\n1. £81,250.\n", ""),
+    )
+    .await;
+    wait("the second preview", long, || {
+        previews(&bed, OFFICER2, &a).len() == 2
+    });
+    let current_a = code_in(&previews(&bed, OFFICER2, &a)[1]);
+
+    // Case B: officer2, an approver, drafts; four-eyes sends the preview to
+    // the manager only.
+    submit(
+        &bed,
+        OFFICER2,
+        &plain(&officer2, &on(&b), "#draft\n1. £12,400.\n", ""),
+    )
+    .await;
+    wait("the manager's preview", long, || {
+        previews(&bed, MANAGER, &b).len() == 1
+    });
+    assert!(
+        previews(&bed, OFFICER2, &b).is_empty(),
+        "the drafter got a preview"
+    );
+    let manager_b = code_in(&previews(&bed, MANAGER, &b)[0]);
+
+    let attempts = [
+        (
+            OFFICER2,
+            officer2.as_str(),
+            a.as_str(),
+            stale.as_str(),
+            "replaced",
+        ),
+        (
+            OFFICER2,
+            officer2.as_str(),
+            b.as_str(),
+            manager_b.as_str(),
+            "issued to manager@council.test",
+        ),
+        (
+            OFFICER2,
+            officer2.as_str(),
+            b.as_str(),
+            current_a.as_str(),
+            a.as_str(),
+        ),
+    ];
+    for (login, from, case, code, _) in attempts {
+        submit(
+            &bed,
+            login,
+            &plain(from, &on(case), &format!("#approve {code}\n"), ""),
+        )
+        .await;
+    }
+    wait("the refusals", long, || {
+        count_with(&bed, OFFICER2, "Your commands: refused") >= 3
+    });
+    let answers: String = maildir_files(&bed, OFFICER2, "")
+        .iter()
+        .filter(|m| subject_of(m).contains("refused"))
+        .map(|m| text_of(m))
+        .collect();
+    for (_, _, _, _, why) in attempts {
+        assert!(
+            answers.contains(why),
+            "no refusal saying {why:?}: {answers}"
+        );
+    }
+    assert_eq!(count_with(&bed, ALICE, &a), 1, "a refused approval sent");
+    assert_eq!(
+        count_with(&bed, "bob@public.test", &b),
+        1,
+        "a refused approval sent"
+    );
+
+    // The right codes: one reply each, however often the approval arrives.
+    let approve_a = plain(&officer2, &on(&a), &format!("#approve {current_a}\n"), "");
+    submit(&bed, OFFICER2, &approve_a).await;
+    submit(&bed, OFFICER2, &approve_a).await; // the same message delivered twice
+    let approve_b = plain(&manager, &on(&b), &format!("#approve {manager_b}\n"), "");
+    submit(&bed, MANAGER, &approve_b).await;
+    submit(
+        &bed,
+        MANAGER,
+        &plain(&manager, &on(&b), &format!("#approve {manager_b}\n"), ""),
+    )
+    .await; // a second approval with the same code
+    wait("both replies", long, || {
+        count_with(&bed, ALICE, &a) >= 2 && count_with(&bed, "bob@public.test", &b) >= 2
+    });
+    wait("the repeated approvals to be refused", long, || {
+        count_with(&bed, OFFICER2, "Your commands: refused") >= 4
+            && count_with(&bed, MANAGER, "Your commands: refused") >= 1
+    });
+    assert_eq!(count_with(&bed, ALICE, &a), 2, "case A: one reply, exactly");
+    assert_eq!(
+        count_with(&bed, "bob@public.test", &b),
+        2,
+        "case B: one reply, exactly"
+    );
+    let reply_a: Vec<String> = maildir_files(&bed, ALICE, "")
+        .iter()
+        .map(|m| text_of(m))
+        .filter(|t| t.contains("£81,2"))
+        .collect();
+    assert_eq!(reply_a.len(), 1);
+    assert!(reply_a[0].contains("£81,250"), "the stale draft went out");
+
+    daemon.kill().ok();
+    daemon.wait().ok();
 }

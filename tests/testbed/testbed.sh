@@ -8,6 +8,8 @@
 #   testbed.sh stop DIR           stop everything started in DIR (idempotent)
 #   testbed.sh stop-imap DIR      stop Dovecot only
 #   testbed.sh start-imap DIR     start Dovecot again (same ports and config)
+#   testbed.sh stop-smtp DIR      stop Postfix only
+#   testbed.sh start-smtp DIR     start Postfix again (same ports and config)
 #   testbed.sh status DIR         print which servers are running
 set -euo pipefail
 
@@ -19,7 +21,7 @@ PG_USER=foid
 PG_DB=foid_test
 USERS="foi@council.test officer1@council.test officer2@council.test manager@council.test
 clerk@council.test
-alice@public.test bob@public.test carol@public.test"
+alice@public.test bob@public.test carol@public.test foi@whatdotheyknow.com"
 PACKAGES="dovecot-imapd dovecot-lmtpd postfix postgresql openssl"
 PGCACHE_ROOT=/var/tmp/foid-testbed-pgcache
 # Held while picking ports and starting, so test beds started in parallel see each
@@ -451,22 +453,9 @@ EOF
 
     start_dovecot
 
-    # The queue directory must exist before `postfix start` (it chdir()s there first).
-    if ! postfix -c "$DIR/postfix" start </dev/null >>"$DIR/log/postfix.stdio.log" 2>&1 9>&-; then
-        log "postfix failed to start"
-        # Postfix prints errors only to a terminal (and there is no syslog), so rerun its
-        # config check under a pty to get the reason into the log.
-        script -qec "postfix -c $DIR/postfix check" /dev/null </dev/null >>"$DIR/log/postfix.stdio.log" 2>&1 || true
-        show_logs "$DIR/log/postfix.stdio.log" "$DIR/log/postfix.log"
-        return 1
-    fi
-
+    start_postfix || return 1
     wait_dovecot
-    local plogs=("$DIR/log/postfix.stdio.log" "$DIR/log/postfix.log")
-    wait_file postfix "$DIR/postfix-queue/pid/master.pid" "${plogs[@]}"
-    write_pid postfix "$(tr -d ' ' < "$DIR/postfix-queue/pid/master.pid")"
-    wait_port "postfix smtp" "$smtp" "${plogs[@]}"
-    wait_port "postfix submission" "$submission" "${plogs[@]}"
+    wait_postfix "$smtp" "$submission"
 
     if ! wait "$pg_ctl_pid"; then
         log "postgres did not start"
@@ -479,6 +468,42 @@ EOF
     exec 9>&-
     trap - EXIT
     log "started in $DIR (env: $DIR/testbed.env)"
+}
+
+# ---------------------------------------------------------------------------- postfix
+
+start_postfix() {
+    # The queue directory must exist before `postfix start` (it chdir()s there first).
+    if ! postfix -c "$DIR/postfix" start </dev/null >>"$DIR/log/postfix.stdio.log" 2>&1 9>&-; then
+        log "postfix failed to start"
+        # Postfix prints errors only to a terminal (and there is no syslog), so rerun its
+        # config check under a pty to get the reason into the log.
+        script -qec "postfix -c $DIR/postfix check" /dev/null </dev/null >>"$DIR/log/postfix.stdio.log" 2>&1 || true
+        show_logs "$DIR/log/postfix.stdio.log" "$DIR/log/postfix.log"
+        return 1
+    fi
+}
+
+wait_postfix() { # wait_postfix SMTP_PORT SUBMISSION_PORT
+    local plogs=("$DIR/log/postfix.stdio.log" "$DIR/log/postfix.log")
+    wait_file postfix "$DIR/postfix-queue/pid/master.pid" "${plogs[@]}"
+    write_pid postfix "$(tr -d ' ' < "$DIR/postfix-queue/pid/master.pid")"
+    wait_port "postfix smtp" "$1" "${plogs[@]}"
+    wait_port "postfix submission" "$2" "${plogs[@]}"
+}
+
+cmd_start_smtp() {
+    resolve_dir "${1:-}"
+    [ -r "$DIR/testbed.env" ] || die "$DIR has no test bed (no testbed.env)"
+    if alive "$(read_pid postfix)"; then log "postfix already running"; return 0; fi
+    rm -f "$DIR/postfix-queue/pid/master.pid"
+    start_postfix || return 1
+    wait_postfix "$(env_get FOID_TB_SMTP_PORT)" "$(env_get FOID_TB_SUBMISSION_PORT)"
+}
+
+cmd_stop_smtp() {
+    resolve_dir "${1:-}"
+    stop_pid postfix "$(read_pid postfix)" master TERM group
 }
 
 cmd_start_imap() {
@@ -541,6 +566,8 @@ case "$CMD" in
     stop) cmd_stop "$@" ;;
     start-imap) cmd_start_imap "$@" ;;
     stop-imap) cmd_stop_imap "$@" ;;
+    start-smtp) cmd_start_smtp "$@" ;;
+    stop-smtp) cmd_stop_smtp "$@" ;;
     status) cmd_status "$@" ;;
-    *) die "usage: $0 {install|start DIR|stop DIR|start-imap DIR|stop-imap DIR|status DIR}" ;;
+    *) die "usage: $0 {install|start DIR|stop DIR|start-imap DIR|stop-imap DIR|start-smtp DIR|stop-smtp DIR|status DIR}" ;;
 esac
