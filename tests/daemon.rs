@@ -289,3 +289,117 @@ async fn polling_without_idle_picks_mail_up() {
     signal(&daemon, "-TERM");
     assert!(daemon.wait().expect("wait").success());
 }
+
+/// Issue 16: a crash after a fetched window (and the checkpoint past it)
+/// was committed, and before it was processed, leaves stored mail that no
+/// new mail will ever arrive to wake. Started again on a quiet mailbox,
+/// foid must process and file it by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stored_but_unprocessed_mail_is_processed_at_start_without_new_mail() {
+    use foid::mail::imap::ImapConnection;
+    use foid::store::{Checkpoint, NewRawMessage};
+    use futures::TryStreamExt;
+
+    let bed = TestBed::start();
+    let url = bed.sqlite_url("resume.db");
+    let config_path = bed.write_config("resume.toml", &url, "");
+    let config = bed.config(&url);
+    // Three requesters, five each: within the acknowledgement limit.
+    const REQUESTERS: [&str; 3] = ["alice@public.test", "bob@public.test", "carol@public.test"];
+    const N: usize = 15;
+    let mut smtp = bed.smtp();
+    for i in 0..N {
+        let from = REQUESTERS[i % 3];
+        smtp.send(
+            from,
+            FOI,
+            &request(i, from, &format!("Resume {i}"), "1. How many bins?"),
+        );
+    }
+    smtp.quit();
+    assert_eq!(bed.wait_for_maildir(FOI, "", N, Duration::from_secs(60)), N);
+
+    // The state a SIGKILL right after the window's commit leaves: every
+    // message stored as `new`, the checkpoint already past them.
+    let store = Store::open(&url).await.expect("store");
+    store.migrate().await.expect("migrate");
+    let imap = config.imap.as_ref().expect("[imap]");
+    let mut conn = ImapConnection::connect(imap).await.expect("imap");
+    let mailbox = conn.session.select("INBOX").await.expect("select");
+    let uidvalidity = i64::from(mailbox.uid_validity.expect("uidvalidity"));
+    let fetched: Vec<(u32, Vec<u8>)> = conn
+        .session
+        .uid_fetch("1:*", "(UID BODY.PEEK[])")
+        .await
+        .expect("fetch")
+        .try_filter_map(|f| async move { Ok(f.uid.zip(f.body().map(<[u8]>::to_vec))) })
+        .try_collect()
+        .await
+        .expect("fetch");
+    conn.logout().await;
+    assert_eq!(fetched.len(), N);
+    let last_uid = fetched
+        .iter()
+        .map(|(u, _)| i64::from(*u))
+        .max()
+        .expect("uids");
+    let now = jiff::Timestamp::now();
+    let raws: Vec<NewRawMessage> = fetched
+        .into_iter()
+        .map(|(uid, bytes)| {
+            let sha256 = foid::mail::raw::sha256_hex(&bytes);
+            NewRawMessage {
+                message_id: foid::mail::raw::stored_message_id(&bytes, &sha256),
+                sha256,
+                bytes,
+                source: foid::core::case::Source::Imap,
+                mailbox: Some("INBOX".into()),
+                uidvalidity: Some(uidvalidity),
+                uid: Some(i64::from(uid)),
+                arrived_at: now,
+                quarantine_reason: None,
+            }
+        })
+        .collect();
+    let checkpoint = Checkpoint {
+        mailbox: "INBOX".into(),
+        uidvalidity,
+        last_uid,
+    };
+    store
+        .store_fetched(&checkpoint, &raws, now)
+        .await
+        .expect("store the window");
+    assert_eq!(store.case_count().await.expect("count"), 0);
+
+    // Started again; nothing new arrives.
+    let log = bed.dir.path().join("foid.log");
+    let mut child = start_daemon(&config_path, &log);
+    let started = Instant::now();
+    wait_until(
+        "the stored mail to become cases",
+        Duration::from_secs(30),
+        || async { store.case_count().await.expect("count") == N as i64 },
+    )
+    .await;
+    let took = started.elapsed();
+    for who in REQUESTERS {
+        assert_eq!(
+            bed.wait_for_maildir(who, "", N / 3, Duration::from_secs(30)),
+            N / 3,
+            "acknowledgements to {who}"
+        );
+    }
+    let start = Instant::now();
+    while bed.maildir_count(FOI, "") > 0 && start.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(bed.maildir_count(FOI, ""), 0, "the inbox was not emptied");
+    eprintln!(
+        "{N} stored-but-unprocessed messages became cases {:.1} s after start with no new mail",
+        took.as_secs_f64()
+    );
+    signal(&child, "-TERM");
+    child.wait().ok();
+    store.close().await;
+}

@@ -29,8 +29,11 @@ pub const MAX_ATTEMPTS: i64 = 12;
 /// by another instance does not wake this one).
 const IDLE: Duration = Duration::from_secs(60);
 
-/// How long to wait before trying an unreachable server again.
-const UNAVAILABLE_BACKOFF: Duration = Duration::from_secs(30);
+/// How long to wait before trying an unreachable server again: 5 s,
+/// doubling, at most 30 s, so mail goes soon after the server is back.
+fn unavailable_backoff(failures: u32) -> Duration {
+    Duration::from_secs((5u64 << failures.min(3)).min(30))
+}
 
 pub async fn run(ctx: &Context, mut stop: watch::Receiver<bool>) -> Result<()> {
     if ctx.config.smtp.is_none() {
@@ -44,13 +47,21 @@ pub async fn run(ctx: &Context, mut stop: watch::Receiver<bool>) -> Result<()> {
             info!(released, "released outbox claims left by an earlier run");
         }
     }
+    let mut failures = 0;
     loop {
         let wait = match send_due(ctx, &stop).await {
-            Ok(Pass::Done) => until_next_attempt(ctx).await,
-            Ok(Pass::ServerUnavailable) => UNAVAILABLE_BACKOFF,
+            Ok(Pass::Done) => {
+                failures = 0;
+                until_next_attempt(ctx).await
+            }
+            Ok(Pass::ServerUnavailable) => {
+                failures += 1;
+                unavailable_backoff(failures - 1)
+            }
             Err(e) => {
                 warn!(error = %format!("{e:#}"), "sending failed");
-                UNAVAILABLE_BACKOFF
+                failures += 1;
+                unavailable_backoff(failures - 1)
             }
         };
         tokio::select! {
@@ -74,7 +85,7 @@ async fn until_next_attempt(ctx: &Context) -> Duration {
         Ok(None) => IDLE,
         Err(e) => {
             warn!(error = %format!("{e:#}"), "cannot read the outbox");
-            UNAVAILABLE_BACKOFF
+            unavailable_backoff(0)
         }
     }
 }
@@ -145,10 +156,10 @@ async fn send_queued(
                     }
                 }
                 Err(SendError::Unavailable(e)) => {
+                    // The stage waits, not the rows: they stay due, so they
+                    // go in the order queued once the server is back.
                     warn!(error = %e, "SMTP server unavailable: the outbox waits");
-                    let retry_at = ctx.now() + UNAVAILABLE_BACKOFF;
-                    ctx.store.outbox_unclaim(m.id(), &e, retry_at).await?;
-                    unclaim_all(ctx, rest, &e).await?;
+                    unclaim_all(ctx, std::iter::once(m).chain(rest), &e).await?;
                     return Ok(Pass::ServerUnavailable);
                 }
                 Err(SendError::Temporary(e)) if m.attempts < MAX_ATTEMPTS => {
@@ -167,7 +178,7 @@ async fn send_queued(
     }
 }
 
-/// Gives claimed rows back without counting the attempt.
+/// Gives claimed rows back, due now, without counting the attempt.
 async fn unclaim_all(
     ctx: &Context,
     rows: impl Iterator<Item = OutboxMessage>,
@@ -311,6 +322,14 @@ impl SentFolder {
 mod tests {
     use super::retry_delay;
     use std::time::Duration;
+
+    #[test]
+    fn an_unreachable_server_is_tried_again_within_half_a_minute() {
+        let delays: Vec<u64> = (0..6)
+            .map(|n| super::unavailable_backoff(n).as_secs())
+            .collect();
+        assert_eq!(delays, vec![5, 10, 20, 30, 30, 30]);
+    }
 
     #[test]
     fn retry_delays_grow_and_stop_growing() {
