@@ -187,11 +187,11 @@ async fn replies_wait_out_an_smtp_outage_and_go_in_order() {
     assert_eq!(counts.len(), N, "replies lost: {:?}", counts.keys());
     assert!(counts.values().all(|&c| c == 1), "sent twice: {counts:?}");
     // Per recipient, in the order queued.
-    for r in 0..RECIPIENTS.len() {
+    for (r, who) in RECIPIENTS.iter().enumerate() {
         let theirs: Vec<usize> = order.iter().copied().filter(|n| n % 3 == r).collect();
         let mut sorted = theirs.clone();
         sorted.sort();
-        assert_eq!(theirs, sorted, "out of order for {}", RECIPIENTS[r]);
+        assert_eq!(theirs, sorted, "out of order for {who}");
     }
     let (_, attempts) = outbox_counts(&store).await;
     eprintln!(
