@@ -351,7 +351,10 @@ pub fn request(n: usize, from: &str, subject: &str, body: &str) -> Vec<u8> {
 
 /// The foid binary built for these tests.
 pub fn foid() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_foid"));
+    // Set for integration tests; the benchmarks in examples/ that share
+    // this module run the release binary themselves.
+    let bin = option_env!("CARGO_BIN_EXE_foid").expect("the foid binary, built for tests");
+    let mut c = Command::new(bin);
     c.env_remove("FOID_CONFIG").env("RUST_LOG", "warn");
     c
 }
