@@ -96,7 +96,7 @@ fn case() -> CaseSnapshot {
         reply_to: "jo@public.test".into(),
         subject: "Pothole claims".into(),
         received_on: received,
-        due_on: Some(date(2026, 12, 14)),
+        due_on: Some(date(2026, 12, 15)),
         request_message_id: "<req@public.test>".into(),
         request_text: "1. How many claims?\n2. How much was paid?".into(),
         questions: vec![
@@ -620,4 +620,121 @@ fn commands_with_no_case_are_answered() {
     assert_eq!(plan.target, Target::NoCase);
     assert!(answer(&plan).contains("no case"), "{}", answer(&plan));
     assert!(queued(&plan, Purpose::Reply).is_empty());
+}
+
+#[test]
+fn the_requesters_answer_to_a_clarification_restarts_the_clock() {
+    use crate::core::intake::{Classification, IncomingMessage};
+    use crate::core::workflow::{plan_correspondence, Council};
+    let bed = Bed::new();
+    let mut c = case();
+    bed.run(
+        &mut c,
+        DRAFTER,
+        "#clarify Which financial year do you mean?",
+    );
+    assert_eq!(c.due_on, None);
+    // The requester answers on Monday 7 December 2026.
+    let msg = IncomingMessage {
+        from_email: Some("jo@public.test".into()),
+        subject: "Re: [FOI-2026-00042] Pothole claims".into(),
+        new_text: "I mean April 2025 to March 2026.".into(),
+        message_id: Some("<answer@public.test>".into()),
+        ..IncomingMessage::default()
+    };
+    let classification = Classification {
+        kind: Kind::Correspondence,
+        reasons: vec![],
+        case_ref: Some(c.reference.clone()),
+    };
+    let team = bed.team.clone();
+    let plan = plan_correspondence(
+        &c,
+        RawId(9),
+        &msg,
+        &classification,
+        false,
+        date(2026, 12, 7),
+        &Council {
+            name: "Example Borough Council",
+            address: "foi@council.test",
+            team: &team,
+        },
+        &bed.calendar,
+        Region::EnglandAndWales,
+    );
+    // 20 working days counted afresh from the answer (rules.md R4), past
+    // Christmas Day, the Boxing Day substitute, New Year's Day and
+    // Scotland's 2 January substitute (a bank holiday in any part of the UK
+    // is not a working day for FOIA).
+    assert!(plan
+        .effects
+        .contains(&Effect::SetDue(Some(date(2027, 1, 8)))));
+    let notices = queued(&plan, Purpose::OfficerNotice);
+    assert_eq!(notices.len(), 1);
+    assert!(
+        notices[0].body.contains("8 January 2027"),
+        "{}",
+        notices[0].body
+    );
+
+    // An officer's mail on the case does not restart it.
+    let plan = plan_correspondence(
+        &c,
+        RawId(10),
+        &IncomingMessage {
+            from_email: Some(DRAFTER.into()),
+            ..msg.clone()
+        },
+        &classification,
+        true,
+        date(2026, 12, 7),
+        &Council {
+            name: "Example Borough Council",
+            address: "foi@council.test",
+            team: &team,
+        },
+        &bed.calendar,
+        Region::EnglandAndWales,
+    );
+    assert!(!plan.effects.iter().any(|e| matches!(e, Effect::SetDue(_))));
+}
+
+#[test]
+fn a_regime_change_recomputes_the_clock_and_says_why() {
+    let bed = Bed::new();
+    let mut c = case();
+    let plan = bed.run(
+        &mut c,
+        DRAFTER,
+        "#regime eir the request is about air quality",
+    );
+    assert!(refused(&plan).is_empty(), "{}", answer(&plan));
+    assert_eq!(c.regime, Regime::Eir);
+    assert!(plan.events().any(|e| matches!(
+        e,
+        CaseEvent::RegimeChanged { from: Regime::Foi, to: Regime::Eir, reason } if reason.contains("air quality")
+    )));
+    // FOIA and EIR both give 20 working days from the same receipt, St
+    // Andrew's Day (Monday 30 November) not counted.
+    assert_eq!(c.due_on, Some(date(2026, 12, 15)));
+    let plan = bed.run(&mut c, DRAFTER, "#regime eir again");
+    assert_eq!(refused(&plan).len(), 1);
+    // Now an EIR case: the EIR extension is the one that applies.
+    let plan = bed.run(&mut c, DRAFTER, "#extend eir complex and voluminous");
+    assert!(refused(&plan).is_empty(), "{}", answer(&plan));
+}
+
+#[test]
+fn help_lists_every_command() {
+    let bed = Bed::new();
+    let mut c = case();
+    let plan = bed.run(&mut c, DRAFTER, "#help");
+    let text = answer(&plan);
+    for word in commands::WORDS {
+        assert!(
+            text.contains(&format!("#{word}")),
+            "#{word} missing from {text}"
+        );
+    }
 }
