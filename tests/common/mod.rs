@@ -351,9 +351,12 @@ pub fn request(n: usize, from: &str, subject: &str, body: &str) -> Vec<u8> {
 
 /// The foid binary built for these tests.
 pub fn foid() -> Command {
-    // Set for integration tests; the benchmarks in examples/ that share
-    // this module run the release binary themselves.
-    let bin = option_env!("CARGO_BIN_EXE_foid").expect("the foid binary, built for tests");
+    let bin = match option_env!("CARGO_BIN_EXE_foid") {
+        Some(bin) => PathBuf::from(bin),
+        // The benchmarks in examples/ that share this module run the
+        // release binary themselves; this is only a fallback.
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("target/debug/foid"),
+    };
     let mut c = Command::new(bin);
     c.env_remove("FOID_CONFIG").env("RUST_LOG", "warn");
     c
