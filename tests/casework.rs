@@ -6,10 +6,9 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{foid, run_foid, TestBed, FOI, OFFICER1, OFFICER2};
+use common::{run_foid, start_daemon, TestBed, FOI, OFFICER1, OFFICER2};
 use foid::config::{Connection, Tls};
 use foid::mail::smtp::SmtpSender;
 use foid::store::Store;
@@ -37,18 +36,6 @@ mode = "received_stamp"
 hosts = ["mx.council.test"]
 "#;
     bed.write_config("casework.toml", &bed.sqlite_url("casework.db"), extra)
-}
-
-fn start_daemon(config: &Path, log: &Path) -> Child {
-    let log = std::fs::File::create(log).expect("log file");
-    foid()
-        .args(["--config", config.to_str().expect("path"), "run"])
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .spawn()
-        .expect("start foid run")
 }
 
 /// An officer's mail client: authenticated submission as `login`.

@@ -5,28 +5,11 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-use common::{foid, request, TestBed, FOI};
+use common::{request, start_daemon, TestBed, FOI};
 use foid::store::Store;
-
-fn start_daemon(config: &Path, log: &Path) -> Child {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .expect("log file");
-    foid()
-        .args(["--config", config.to_str().expect("path"), "run"])
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .spawn()
-        .expect("start foid run")
-}
 
 fn signal(child: &Child, sig: &str) {
     let status = std::process::Command::new("kill")

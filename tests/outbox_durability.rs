@@ -8,30 +8,13 @@ mod common;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{foid, TestBed, FOI};
+use common::{start_daemon, TestBed, FOI};
 use foid::core::letters::Purpose;
 use foid::store::{self, NewOutboxMessage, Store};
 
 const RECIPIENTS: [&str; 3] = ["alice@public.test", "bob@public.test", "carol@public.test"];
-
-fn start_daemon(config: &Path, log: &Path) -> Child {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .expect("log file");
-    foid()
-        .args(["--config", config.to_str().expect("path"), "run"])
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .spawn()
-        .expect("start foid run")
-}
 
 /// Queues `n` replies the way an approval does, numbered from `first`.
 async fn queue_replies(store: &Store, tag: &str, first: usize, n: usize) {

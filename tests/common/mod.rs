@@ -349,6 +349,24 @@ pub fn request(n: usize, from: &str, subject: &str, body: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// `foid run` as a council runs it, a separate process, its output
+/// appended to `log`.
+pub fn start_daemon(config: &Path, log: &Path) -> std::process::Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .expect("log file");
+    foid()
+        .args(["--config", config.to_str().expect("path"), "run"])
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("start foid run")
+}
+
 /// The foid binary built for these tests.
 pub fn foid() -> Command {
     let bin = match option_env!("CARGO_BIN_EXE_foid") {
