@@ -21,7 +21,7 @@ use crate::core::approval::ApprovalKey;
 use crate::core::calendar::{Calendar, Region};
 use crate::core::intake::IntakePolicy;
 use crate::core::reference::ReferenceFormat;
-use crate::core::trust::TrustMode;
+use crate::core::trust::Policy;
 use crate::store::Store;
 
 /// What every stage needs: configuration, storage, the calendar.
@@ -33,7 +33,7 @@ pub struct Context {
     pub tz: jiff::tz::TimeZone,
     pub policy: IntakePolicy,
     /// How officers' mail is vouched for; `None`: no command is obeyed.
-    pub trust: Option<TrustMode>,
+    pub trust: Option<Policy>,
     pub approval_key: ApprovalKey,
     /// Queue outgoing mail as held (never sent): a backfill import.
     pub hold_outgoing: bool,
@@ -47,7 +47,10 @@ impl Context {
     pub async fn new(config: Config, store: Store) -> Result<Context> {
         let calendar = build_calendar(&config, &store).await?;
         let policy = intake_policy(&config);
-        let trust = config.trust.as_ref().and_then(|t| t.mode());
+        let trust = config
+            .trust
+            .as_ref()
+            .and_then(|t| t.policy(&config.council.domain));
         if trust.is_none() && !config.officers.team.is_empty() {
             warn!("no [trust] mode is configured: officers' #commands will be quarantined, not obeyed");
         }

@@ -11,6 +11,10 @@
 //!    that could answer, so outsiders learn nothing);
 //! 4. vouching, in the one configured mode (no fallback to a weaker one).
 //!
+//! The modes, one file each: `received_stamp` and the walk of `Received`
+//! (received.rs), `authentication_results` (authres.rs), `exchange_online`
+//! and `exchange_onprem` (exchange.rs), `google_workspace` (google.rs).
+//!
 //! `received_stamp` (a council running its own Postfix): the `Received`
 //! fields are walked from the top, through the council's own hosts and past
 //! the final delivery (LMTP) and configured internal relays, to the hop
@@ -21,10 +25,19 @@
 
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use regex::Regex;
+
+pub mod authres;
+pub mod exchange;
+pub mod google;
+pub mod received;
+
+pub use authres::{AuthenticationResults, Requirement};
+pub use exchange::{ExchangeOnPrem, ExchangeOnline};
+pub use google::GoogleWorkspace;
+pub use received::{parse_received, Hops, Received, ReceivedStamp, Stamp};
 
 /// Largest header block the gate reads.
 pub const MAX_HEADER_BLOCK: usize = 256 * 1024;
@@ -42,20 +55,41 @@ pub struct Field {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TrustMode {
     ReceivedStamp(ReceivedStamp),
+    AuthenticationResults(AuthenticationResults),
+    ExchangeOnline(ExchangeOnline),
+    ExchangeOnPrem(ExchangeOnPrem),
+    GoogleWorkspace(GoogleWorkspace),
 }
 
-/// `[trust.received_stamp]`.
+impl TrustMode {
+    /// The mode's name, as in `[trust] mode`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            TrustMode::ReceivedStamp(_) => "received_stamp",
+            TrustMode::AuthenticationResults(_) => "authentication_results",
+            TrustMode::ExchangeOnline(_) => "exchange_online",
+            TrustMode::ExchangeOnPrem(_) => "exchange_onprem",
+            TrustMode::GoogleWorkspace(_) => "google_workspace",
+        }
+    }
+}
+
+/// What to do with mail an officer sent on behalf of another mailbox
+/// (`Sender` differs from `From`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DelegatedSend {
+    /// Refuse it (the default): commands come from the officer's own mailbox.
+    #[default]
+    Refuse,
+    /// Treat the `Sender` as the one who commands.
+    SenderIsActor,
+}
+
+/// `[trust]`: the one mode, and the rule for delegated sending.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReceivedStamp {
-    /// The council's MTAs, as they name themselves after `by` (lowercase).
-    pub hosts: Vec<String>,
-    /// Client addresses of the council's own relays and filters between the
-    /// entry hop and the mailbox (a content filter re-injecting mail).
-    pub internal_relays: Vec<String>,
-    /// SASL login → address, where they differ.
-    pub logins: BTreeMap<String, String>,
-    /// How many `Received` fields to walk before giving up.
-    pub max_hops: usize,
+pub struct Policy {
+    pub mode: TrustMode,
+    pub delegated_send: DelegatedSend,
 }
 
 /// Why a message may not command foid; `code` goes into the quarantine
@@ -83,6 +117,13 @@ pub enum RefusalCode {
     LoginMismatch,
     /// Sent on behalf of someone else (`Sender` differs from `From`).
     Delegated,
+    /// A field the platform writes once appears more than once.
+    Ambiguous,
+    /// Vouched for by another Microsoft 365 tenant than the council's.
+    WrongTenant,
+    /// Vouched for, but by a path the configuration does not allow (a
+    /// hybrid connector, an auth mechanism, a server, a domain).
+    NotAllowed,
 }
 
 impl RefusalCode {
@@ -119,24 +160,29 @@ pub fn check(
     header_block: &[u8],
     parsed_from: Option<&str>,
     is_officer: impl Fn(&str) -> bool,
-    mode: Option<&TrustMode>,
+    policy: Option<&Policy>,
 ) -> Result<Vouched, Refusal> {
     let fields = parse_block(header_block)?;
-    let actor = sender(&fields, parsed_from)?;
+    let delegated = policy.map(|p| p.delegated_send).unwrap_or_default();
+    let actor = sender(&fields, parsed_from, delegated)?;
     if !is_officer(&actor) {
         return refuse(
             RefusalCode::NotOfficer,
             format!("{actor} is not a configured officer"),
         );
     }
-    let Some(mode) = mode else {
+    let Some(policy) = policy else {
         return refuse(
             RefusalCode::NotConfigured,
             "no [trust] mode is configured, so no command can be authenticated",
         );
     };
-    let evidence = match mode {
-        TrustMode::ReceivedStamp(policy) => received_stamp(&fields, &actor, policy)?,
+    let evidence = match &policy.mode {
+        TrustMode::ReceivedStamp(p) => received::received_stamp(&fields, &actor, p)?,
+        TrustMode::AuthenticationResults(p) => authres::authentication_results(&fields, &actor, p)?,
+        TrustMode::ExchangeOnline(p) => exchange::exchange_online(&fields, p)?,
+        TrustMode::ExchangeOnPrem(p) => exchange::exchange_onprem(&fields, p)?,
+        TrustMode::GoogleWorkspace(p) => google::google_workspace(&fields, &actor, p)?,
     };
     Ok(Vouched { actor, evidence })
 }
@@ -329,8 +375,18 @@ fn first<'a>(fields: &'a [Field], name: &str) -> Option<&'a str> {
         .map(|f| f.value.as_str())
 }
 
-/// Well-formedness and identity: the From address.
-pub fn sender(fields: &[Field], parsed_from: Option<&str>) -> Result<String, Refusal> {
+/// The domain of an address (all of it when there is no `@`).
+pub fn domain_of(address: &str) -> &str {
+    address.rsplit_once('@').map_or(address, |(_, d)| d)
+}
+
+/// Well-formedness and identity: the From address, or the Sender's when
+/// delegated sending is allowed.
+pub fn sender(
+    fields: &[Field],
+    parsed_from: Option<&str>,
+    delegated: DelegatedSend,
+) -> Result<String, Refusal> {
     for name in ["From", "Sender", "Message-ID", "Date", "Subject"] {
         if count(fields, name) > 1 {
             return refuse(
@@ -357,157 +413,16 @@ pub fn sender(fields: &[Field], parsed_from: Option<&str>) -> Result<String, Ref
         let sender = mailbox(sender)
             .or_else(|e| refuse(RefusalCode::MalformedHeaders, format!("Sender: {e}")))?;
         if sender != actor {
-            return refuse(
-                RefusalCode::Delegated,
-                format!("sent by {sender} on behalf of {actor}: commands must come from the officer's own mailbox"),
-            );
+            return match delegated {
+                DelegatedSend::Refuse => refuse(
+                    RefusalCode::Delegated,
+                    format!("sent by {sender} on behalf of {actor}: commands must come from the officer's own mailbox"),
+                ),
+                DelegatedSend::SenderIsActor => Ok(sender),
+            };
         }
     }
     Ok(actor)
-}
-
-/// One `Received` field, read from its end, where the receiving server
-/// wrote it: whatever the client chose (its HELO name, the addresses) comes
-/// first, so a look-alike clause planted there is never taken for the
-/// server's own.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Received {
-    pub by: String,
-    pub with: String,
-    pub client_ip: Option<String>,
-    pub login: Option<String>,
-}
-
-static BY_CLAUSE: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::expect_used)] // a constant pattern, covered by the tests
-    Regex::new(
-        r"(?i)(?:^|\s)by\s+(?P<by>[A-Za-z0-9.-]+)(?:\s+\([^()]*\))?\s+with\s+(?P<with>[A-Za-z0-9]+)(?:\s+id\s+[^\s;()<>]+)?(?:\s+\(envelope-from\s+<[^<>]*>\))?(?:\s+for\s+<[^<>]*>)?\s*$",
-    )
-    .expect("valid constant regex")
-});
-
-static FROM_CLAUSE: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::expect_used)] // a constant pattern, covered by the tests
-    Regex::new(
-        r"(?i)^from\s+.*?\((?:[^()\[\]]*\s)?\[(?:ipv6:)?(?P<ip>[0-9a-f.:]+)\]\)(?:\s*\(Authenticated sender:\s*(?P<login>[^()\s]+)\))?\s*$",
-    )
-    .expect("valid constant regex")
-});
-
-/// Reads one `Received` value; `None` when it is not in the shape the
-/// council's MTA writes.
-pub fn parse_received(value: &str) -> Option<Received> {
-    let (head, _date) = value.rsplit_once(';')?;
-    let head = head.trim();
-    let by = BY_CLAUSE.captures(head)?;
-    let whole = by.get(0)?;
-    let from_part = head.get(..whole.start())?.trim();
-    let (client_ip, login) = match FROM_CLAUSE.captures(from_part) {
-        Some(c) => (
-            c.name("ip").map(|m| m.as_str().to_ascii_lowercase()),
-            c.name("login").map(|m| m.as_str().to_string()),
-        ),
-        None => (None, None),
-    };
-    Some(Received {
-        by: by.name("by")?.as_str().to_ascii_lowercase(),
-        with: by.name("with")?.as_str().to_ascii_uppercase(),
-        client_ip,
-        login,
-    })
-}
-
-/// The `received_stamp` mode.
-fn received_stamp(
-    fields: &[Field],
-    actor: &str,
-    policy: &ReceivedStamp,
-) -> Result<String, Refusal> {
-    let received: Vec<&Field> = fields
-        .iter()
-        .filter(|f| f.name.eq_ignore_ascii_case("Received"))
-        .collect();
-    if received.is_empty() {
-        return refuse(
-            RefusalCode::NoTrustedHop,
-            "no Received field: the message did not arrive through the council's mail system",
-        );
-    }
-    for (hop, field) in received.iter().enumerate().take(policy.max_hops) {
-        let Some(r) = parse_received(&field.value) else {
-            return refuse(
-                RefusalCode::NoTrustedHop,
-                format!(
-                    "Received field {} is not in the shape the council's mail system writes: {:?}",
-                    hop + 1,
-                    truncate(&field.value, 160)
-                ),
-            );
-        };
-        if !policy.hosts.iter().any(|h| h.eq_ignore_ascii_case(&r.by)) {
-            return refuse(
-                RefusalCode::NoTrustedHop,
-                format!(
-                    "Received field {} was written by {}, not by a configured host ({})",
-                    hop + 1,
-                    r.by,
-                    policy.hosts.join(", ")
-                ),
-            );
-        }
-        // An authenticated submission is the entry wherever it came from
-        // (a content filter re-injects from the same loopback address an
-        // officer's client may use); only unauthenticated hops are passed.
-        let authenticated = r.login.is_some() && matches!(r.with.as_str(), "ESMTPA" | "ESMTPSA");
-        let internal = !authenticated
-            && (r.with == "LMTP"
-                || r.client_ip.as_deref().is_some_and(|ip| {
-                    policy
-                        .internal_relays
-                        .iter()
-                        .any(|relay| relay.eq_ignore_ascii_case(ip))
-                }));
-        if internal {
-            continue;
-        }
-        // The entry hop: where the message came into the council's system.
-        let client = r.client_ip.as_deref().unwrap_or("an unknown client");
-        let place = format!(
-            "entry hop (Received field {}): by {} from [{client}] with {}",
-            hop + 1,
-            r.by,
-            r.with
-        );
-        let Some(login) = r
-            .login
-            .as_deref()
-            .filter(|_| matches!(r.with.as_str(), "ESMTPA" | "ESMTPSA"))
-        else {
-            return refuse(
-                RefusalCode::NotAuthenticated,
-                format!("{place}: no authenticated submission"),
-            );
-        };
-        let address = policy
-            .logins
-            .get(&login.to_ascii_lowercase())
-            .cloned()
-            .unwrap_or_else(|| login.to_ascii_lowercase());
-        if !address.eq_ignore_ascii_case(actor) {
-            return refuse(
-                RefusalCode::LoginMismatch,
-                format!("{place}: submitted by login {login} ({address}), not by {actor}"),
-            );
-        }
-        return Ok(format!("{place}, authenticated sender {login}"));
-    }
-    refuse(
-        RefusalCode::NoTrustedHop,
-        format!(
-            "no entry hop within the first {} Received fields",
-            policy.max_hops
-        ),
-    )
 }
 
 #[cfg(test)]
@@ -517,13 +432,18 @@ mod tests {
 
     const OFFICER: &str = "officer1@council.test";
 
-    fn mode() -> TrustMode {
-        TrustMode::ReceivedStamp(ReceivedStamp {
-            hosts: vec!["mx.council.test".into()],
-            internal_relays: vec![],
-            logins: BTreeMap::new(),
-            max_hops: 8,
-        })
+    fn mode() -> Policy {
+        Policy {
+            mode: TrustMode::ReceivedStamp(ReceivedStamp::postfix(vec!["mx.council.test".into()])),
+            delegated_send: DelegatedSend::Refuse,
+        }
+    }
+
+    fn stamp_mode(m: &mut Policy) -> &mut ReceivedStamp {
+        match &mut m.mode {
+            TrustMode::ReceivedStamp(p) => p,
+            _ => unreachable!("the tests' mode is received_stamp"),
+        }
     }
 
     const LMTP: &str = "Received: from mx.council.test\r\n\tby mx.council.test with LMTP\r\n\tid RvshB/XdD2vDRAAAg+zDdQ\r\n\t(envelope-from <officer1@council.test>)\r\n\tfor <foi@council.test>; Wed, 02 Dec 2026 08:59:33 +0000\r\n";
@@ -595,8 +515,9 @@ mod tests {
         let r = gate(&message(&submitted("clerk@council.test"), "")).unwrap_err();
         assert_eq!(r.code, RefusalCode::LoginMismatch, "{r}");
         let mut m = mode();
-        let TrustMode::ReceivedStamp(p) = &mut m;
-        p.logins.insert("jsmith".into(), OFFICER.into());
+        stamp_mode(&mut m)
+            .logins
+            .insert("jsmith".into(), OFFICER.into());
         let ok = check(
             message(&submitted("jsmith"), "").as_bytes(),
             None,
@@ -604,8 +525,8 @@ mod tests {
             Some(&m),
         );
         assert!(ok.is_ok(), "{ok:?}");
-        let TrustMode::ReceivedStamp(p) = &mut m;
-        p.logins
+        stamp_mode(&mut m)
+            .logins
             .insert("clerk".into(), "officer2@council.test".into());
         let r = check(
             message(&submitted("clerk"), "").as_bytes(),
@@ -646,8 +567,10 @@ mod tests {
             RefusalCode::NotAuthenticated
         );
         let mut m = mode();
-        let TrustMode::ReceivedStamp(p) = &mut m;
-        p.internal_relays.push("127.0.0.1".into());
+        stamp_mode(&mut m)
+            .hops
+            .internal_relays
+            .push("127.0.0.1".into());
         let v = check(
             message(&block, "").as_bytes(),
             None,
@@ -757,10 +680,23 @@ mod tests {
         assert_eq!(r.by, "mx.council.test");
         assert_eq!(r.with, "ESMTPSA");
         assert_eq!(r.client_ip.as_deref(), Some("127.0.0.1"));
-        assert_eq!(r.login.as_deref(), Some("a@b.test"));
+        let postfix = ReceivedStamp::postfix(vec![]);
+        assert_eq!(postfix.login(&r).as_deref(), Some("a@b.test"));
         let v6 = parse_received("from mail.example (mail.example [IPv6:2001:db8::1]) by mx.council.test (Postfix) with ESMTPS id 2 for <foi@council.test>; date").unwrap();
         assert_eq!(v6.client_ip.as_deref(), Some("2001:db8::1"));
-        assert_eq!(v6.login, None);
+        assert_eq!(postfix.login(&v6), None);
         assert!(parse_received("by nowhere").is_none());
+        // Exim's shape, with a site's own stamp just before `by`.
+        let exim = parse_received("from [10.0.0.5] (helo=laptop) (authenticated_id=jsmith) by mail.council.test with esmtpsa (TLS1.3) tls TLS_AES_256_GCM_SHA384 (Exim 4.96) (envelope-from <j.smith@council.test>) id 1r2abc-000XYZ-0A for foi@council.test; Wed, 02 Dec 2026 09:00:00 +0000").unwrap();
+        assert_eq!(exim.by, "mail.council.test");
+        assert_eq!(exim.with, "ESMTPSA");
+        assert_eq!(exim.client_ip.as_deref(), Some("10.0.0.5"));
+        let mut site = ReceivedStamp::postfix(vec!["mail.council.test".into()]);
+        site.stamp = Stamp::new(r"\(authenticated_id=(?P<login>[^()\s]+)\)").unwrap();
+        assert_eq!(site.login(&exim).as_deref(), Some("jsmith"));
+        assert_eq!(postfix.login(&exim), None);
+        let with_rdns = parse_received("from laptop.council.test ([10.0.0.6] helo=laptop) by mail.council.test with esmtpa (Exim 4.96) id 1r2abd; date").unwrap();
+        assert_eq!(with_rdns.client_ip.as_deref(), Some("10.0.0.6"));
+        assert!(Stamp::new("no group").is_err());
     }
 }

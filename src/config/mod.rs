@@ -3,6 +3,9 @@
 //! Every error names the key (`[imap] port`) and what is wrong with it, so an
 //! IT officer can fix the file without reading code.
 
+mod trust;
+pub use trust::*;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -360,64 +363,6 @@ fn default_code_ttl_hours() -> i64 {
     72
 }
 
-/// `[trust]`: how the council's mail system vouches for an officer's mail.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Trust {
-    /// Exactly one mode; there is no fallback to a weaker one.
-    pub mode: TrustModeName,
-    pub received_stamp: Option<ReceivedStampConfig>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TrustModeName {
-    /// The council's own MTA stamps authenticated submission in `Received`
-    /// (Postfix `smtpd_sasl_authenticated_header = yes`).
-    ReceivedStamp,
-}
-
-/// `[trust.received_stamp]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReceivedStampConfig {
-    /// The council's MTAs as they name themselves in `Received: … by HOST`.
-    pub hosts: Vec<String>,
-    /// Client addresses of the council's own relays and content filters
-    /// between the entry hop and the mailbox.
-    #[serde(default)]
-    pub internal_relays: Vec<String>,
-    /// SASL login → officer address, where they differ.
-    #[serde(default)]
-    pub logins: std::collections::BTreeMap<String, String>,
-    #[serde(default = "default_max_hops")]
-    pub max_hops: usize,
-}
-
-fn default_max_hops() -> usize {
-    8
-}
-
-impl Trust {
-    /// The core's form of the configured mode.
-    pub fn mode(&self) -> Option<crate::core::trust::TrustMode> {
-        match self.mode {
-            TrustModeName::ReceivedStamp => self.received_stamp.as_ref().map(|r| {
-                crate::core::trust::TrustMode::ReceivedStamp(crate::core::trust::ReceivedStamp {
-                    hosts: r.hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
-                    internal_relays: r.internal_relays.clone(),
-                    logins: r
-                        .logins
-                        .iter()
-                        .map(|(k, v)| (k.to_ascii_lowercase(), v.to_ascii_lowercase()))
-                        .collect(),
-                    max_hops: r.max_hops,
-                })
-            }),
-        }
-    }
-}
-
 /// One thing wrong with the configuration, named by its key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigProblem {
@@ -691,44 +636,7 @@ impl Config {
             );
         }
         if let Some(trust) = &self.trust {
-            match trust.mode {
-                TrustModeName::ReceivedStamp => match &trust.received_stamp {
-                    None => bad(
-                        "[trust.received_stamp]",
-                        "missing: mode = \"received_stamp\" needs hosts = [\"your MTA's name in Received: ... by HOST\"]".into(),
-                    ),
-                    Some(r) => {
-                        if r.hosts.is_empty() || r.hosts.iter().any(|h| !is_domain(h)) {
-                            bad(
-                                "[trust.received_stamp] hosts",
-                                "must list the council's MTAs by the names they write after `by` in Received (e.g. [\"mx.council.gov.uk\"])".into(),
-                            );
-                        }
-                        for relay in &r.internal_relays {
-                            if relay.parse::<std::net::IpAddr>().is_err() {
-                                bad(
-                                    "[trust.received_stamp] internal_relays",
-                                    format!("{relay:?} is not an IP address"),
-                                );
-                            }
-                        }
-                        for (login, address) in &r.logins {
-                            if !is_email_address(address) {
-                                bad(
-                                    &format!("[trust.received_stamp.logins] {login}"),
-                                    format!("{address:?} is not an email address"),
-                                );
-                            }
-                        }
-                        if r.max_hops == 0 || r.max_hops > 50 {
-                            bad(
-                                "[trust.received_stamp] max_hops",
-                                "must be between 1 and 50".into(),
-                            );
-                        }
-                    }
-                },
-            }
+            trust.problems(&mut bad);
         }
         if self.intake.max_message_bytes < 64 * 1024 {
             bad(
@@ -865,7 +773,7 @@ pub fn is_loopback_host(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-fn is_email_address(s: &str) -> bool {
+pub(crate) fn is_email_address(s: &str) -> bool {
     match s.rsplit_once('@') {
         Some((local, domain)) => {
             !local.is_empty() && !local.contains(char::is_whitespace) && is_domain(domain)
@@ -874,7 +782,7 @@ fn is_email_address(s: &str) -> bool {
     }
 }
 
-fn is_domain(s: &str) -> bool {
+pub(crate) fn is_domain(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 253
         && s.split('.').all(|label| {
@@ -1072,7 +980,7 @@ team = ["officer1@council.test"]
         // The example names its secrets by environment variable.
         std::env::set_var("FOID_IMAP_PASSWORD", "x");
         std::env::set_var("FOID_SMTP_PASSWORD", "x");
-        let text = include_str!("../config/foid.example.toml");
+        let text = include_str!("../../config/foid.example.toml");
         let c = parse(text).expect("config/foid.example.toml must be valid");
         assert!(c.imap.is_some());
         assert!(c.smtp.is_some());
