@@ -52,6 +52,8 @@ pub enum Command {
     Show(ShowArgs),
     /// Counts and timeliness.
     Stats(StatsArgs),
+    /// Measure the mail system: `doctor trust` proposes the [trust] section.
+    Doctor(DoctorArgs),
 }
 
 impl Command {
@@ -62,6 +64,7 @@ impl Command {
             Command::Deadline(_)
                 | Command::Holidays(HolidaysArgs { action: None, .. })
                 | Command::Parse(_)
+                | Command::Doctor(_)
                 | Command::Cases(_)
                 | Command::Show(_)
                 | Command::Stats(_)
@@ -132,6 +135,29 @@ pub enum HolidaysAction {
     /// Check a gov.uk bank-holidays.json, keep it in the database (read at
     /// every start) and show what it changes.
     Import { file: PathBuf },
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(subcommand)]
+    pub what: DoctorWhat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DoctorWhat {
+    /// Read mail from officers and from outside and say which [trust] mode
+    /// fits, with the values seen and a proposed section.
+    Trust(DoctorTrustArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorTrustArgs {
+    /// .eml files or directories of them; without any, the last messages of
+    /// the mailbox's processed and quarantine folders over IMAP.
+    pub paths: Vec<PathBuf>,
+    /// How many messages to read from each folder over IMAP.
+    #[arg(long, default_value_t = 50)]
+    pub last: u32,
 }
 
 #[derive(Debug, Args)]
@@ -243,6 +269,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Deadline(args) => crate::commands::deadline(config_path, args),
         Command::Holidays(args) => crate::commands::holidays(config_path, args).await,
         Command::Parse(args) => crate::commands::parse(config_path, args),
+        Command::Doctor(DoctorArgs {
+            what: DoctorWhat::Trust(args),
+        }) => {
+            let config = load_config(config_path)?;
+            crate::commands::doctor_trust(&config, args).await
+        }
         Command::Import(args) => {
             let config = load_config(config_path)?;
             let store = open_store(&config).await?;

@@ -8,8 +8,8 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde_json::json;
 
 use crate::cli::{
-    load_config, open_store, CasesArgs, DeadlineArgs, HolidaysAction, HolidaysArgs, ParseArgs,
-    ShowArgs, StatsArgs,
+    load_config, open_store, CasesArgs, DeadlineArgs, DoctorTrustArgs, HolidaysAction,
+    HolidaysArgs, ParseArgs, ShowArgs, StatsArgs,
 };
 use crate::config::Config;
 use crate::core::calendar::{Calendar, Region};
@@ -383,4 +383,177 @@ pub async fn stats(config: &Config, store: &Store, args: &StatsArgs) -> Result<E
         println!("outbox {state} {purpose}: {n}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `foid doctor trust`: what the mail system stamps on officers' and
+/// outsiders' mail, the mode that fits, and the section to paste.
+pub async fn doctor_trust(config: &Config, args: &DoctorTrustArgs) -> Result<ExitCode> {
+    use crate::core::trust::doctor;
+    let blocks = if args.paths.is_empty() {
+        headers_over_imap(config, args.last).await?
+    } else {
+        headers_from_files(&args.paths)?
+    };
+    let policy = daemon::intake_policy(config);
+    let is_officer = |a: &str| policy.is_officer(a);
+    let seen: Vec<(String, doctor::Observation, Vec<u8>)> = blocks
+        .into_iter()
+        .map(|(label, bytes)| (label, doctor::observe(&bytes, is_officer), bytes))
+        .collect();
+    let officers: Vec<&doctor::Observation> =
+        seen.iter().map(|s| &s.1).filter(|o| o.officer).collect();
+    println!(
+        "Read {} message(s): {} from configured officers, {} from anyone else.",
+        seen.len(),
+        officers.len(),
+        seen.len() - officers.len()
+    );
+    for (label, o, _) in &seen {
+        println!(
+            "\n{label}\n  from: {}{}",
+            o.from.as_deref().unwrap_or("(unreadable)"),
+            if o.officer { " (officer)" } else { "" }
+        );
+        if let Some(why) = &o.unreadable {
+            println!("  unreadable: {why}");
+            continue;
+        }
+        let show = |name: &str, v: &[String]| {
+            if !v.is_empty() {
+                println!("  {name}: {}", v.join(" | "));
+            }
+        };
+        show("X-MS-Exchange-Organization-AuthAs", &o.auth_as);
+        show(
+            "X-MS-Exchange-Organization-AuthMechanism",
+            &o.auth_mechanism,
+        );
+        show("X-MS-Exchange-Organization-AuthSource", &o.auth_source);
+        show(
+            "X-MS-Exchange-Organization-MessageDirectionality",
+            &o.directionality,
+        );
+        show("X-MS-Exchange-CrossTenant-Id", &o.tenant);
+        show("X-MS-Exchange-CrossTenant-AuthAs", &o.cross_tenant_auth_as);
+        show("X-MS-Exchange-CrossTenant-FromEntityHeader", &o.from_entity);
+        if let Some(d) = &o.google_dmarc {
+            println!("  mx.google.com dmarc: {d}");
+        }
+        for (i, (by, with, client, login)) in o.hops.iter().enumerate().take(6) {
+            println!(
+                "  Received {}: by {by} with {with} from [{}]{}",
+                i + 1,
+                client.as_deref().unwrap_or("?"),
+                login
+                    .as_deref()
+                    .map(|l| format!(", authenticated sender {l}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    let pairs: Vec<(&doctor::Observation, &[u8])> =
+        seen.iter().map(|(_, o, b)| (o, b.as_slice())).collect();
+    let Some(proposal) = doctor::best(&pairs, &config.council.domain, is_officer) else {
+        println!(
+            "\nNo mode fits every officer's message. Send a few messages from officers' own mail clients to the FOI mailbox, let foid file them, and run this again; or give .eml files of them."
+        );
+        return Ok(ExitCode::FAILURE);
+    };
+    println!(
+        "\nProposed configuration:\n\n{}",
+        doctor::as_toml(&proposal)
+    );
+    let checked: Vec<(&[u8], bool)> = seen
+        .iter()
+        .map(|(_, o, b)| (b.as_slice(), o.officer))
+        .collect();
+    let ((ok, of), (bad, out_of)) = doctor::verify(&proposal, &checked, is_officer);
+    println!(
+        "Checked on the same mail: {ok} of {of} officers' message(s) vouched for; {bad} of {out_of} from anyone else vouched for as their own sender (colleagues who are not officers, submitting through the council's system, are expected here; outsiders are not)."
+    );
+    for (label, o, bytes) in seen.iter().filter(|s| s.1.officer) {
+        if let Err(r) = crate::core::trust::check(bytes, None, is_officer, Some(&proposal)) {
+            println!(
+                "  not vouched for: {label} ({}): {r}",
+                o.from.as_deref().unwrap_or("?")
+            );
+        }
+    }
+    if ok < of {
+        println!(
+            "Each message above claims an officer's From but the platform did not vouch for it: a forgery, or a path (a relay, a delegate, a device) to decide about before changing the configuration."
+        );
+    }
+    println!(
+        "\nNow probe it: from an account outside the council, send the FOI mailbox a message with From: set to an officer, and these lines at the top of its header (your mail client's \"edit headers\" or a script):\n\
+         \n  X-MS-Exchange-Organization-AuthAs: Internal\
+         \n  X-MS-Exchange-CrossTenant-Id: <your tenant id>\
+         \n  Authentication-Results: {domain}; dmarc=pass header.from={domain}\
+         \n  Received: from [10.0.0.1] (Authenticated sender: <an officer>) by mx.{domain} (Postfix) with ESMTPSA id PROBE; <date>\
+         \n\nWhen foid has filed it, run this again: the probe must be counted among the messages from anyone else, and must not be vouched for.",
+        domain = config.council.domain
+    );
+    Ok(if ok > 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn headers_from_files(paths: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut inside: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("cannot read {}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "eml"))
+                .collect();
+            inside.sort();
+            files.extend(inside);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    files
+        .into_iter()
+        .map(|f| {
+            let bytes =
+                std::fs::read(&f).with_context(|| format!("cannot read {}", f.display()))?;
+            Ok((f.display().to_string(), bytes))
+        })
+        .collect()
+}
+
+async fn headers_over_imap(config: &Config, last: u32) -> Result<Vec<(String, Vec<u8>)>> {
+    use futures::TryStreamExt;
+    let imap = config
+        .imap
+        .as_ref()
+        .context("no [imap] configured: give .eml files instead")?;
+    let mut conn = crate::mail::imap::ImapConnection::connect(imap).await?;
+    let mut out = Vec::new();
+    for configured in [&imap.processed_folder, &imap.quarantine_folder] {
+        let folder = conn.folder(configured);
+        let Ok(mailbox) = conn.session.select(&folder).await else {
+            println!("(no folder {folder})");
+            continue;
+        };
+        if mailbox.exists == 0 {
+            continue;
+        }
+        let first = mailbox.exists.saturating_sub(last.saturating_sub(1)).max(1);
+        let got: Vec<(u32, Vec<u8>)> = conn
+            .session
+            .fetch(format!("{first}:*"), "BODY.PEEK[HEADER]")
+            .await
+            .with_context(|| format!("FETCH in {folder}"))?
+            .try_filter_map(|f| async move { Ok(f.header().map(|h| (f.message, h.to_vec()))) })
+            .try_collect()
+            .await
+            .with_context(|| format!("FETCH in {folder}"))?;
+        out.extend(got.into_iter().map(|(n, h)| (format!("{folder} #{n}"), h)));
+    }
+    conn.logout().await;
+    Ok(out)
 }

@@ -608,6 +608,24 @@ async fn a_request_is_drafted_approved_and_answered_by_email_and_nothing_else_se
         assert!(!text.contains(&code), "a code was kept in the outbox");
     }
 
+    // 8. `foid doctor trust` over the mailbox proposes what was configured,
+    // and counts the forgeries among the officers' mail it did not vouch for.
+    let (ok, out, err) = run_foid(&[
+        "--config",
+        config.to_str().expect("path"),
+        "doctor",
+        "trust",
+    ]);
+    assert!(ok, "doctor: {out}\n{err}");
+    assert!(out.contains("mode = \"received_stamp\""), "{out}");
+    assert!(out.contains("hosts = [\"mx.council.test\"]"), "{out}");
+    assert!(out.contains("not vouched for"), "{out}");
+    assert!(
+        out.contains("10 of 13 officers' message(s) vouched for"),
+        "{out}"
+    );
+    assert!(out.contains("internal_relays = []"), "{out}");
+
     store.close().await;
     daemon.kill().ok();
     daemon.wait().ok();

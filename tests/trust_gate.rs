@@ -210,3 +210,58 @@ fn lookalike_officers_are_not_officers() {
     let v = gate(upper.as_bytes(), &mode, DelegatedSend::Refuse).expect("letter case");
     assert_eq!(v.actor, "officer1@council.example");
 }
+
+/// `foid doctor trust` on a mailbox of Exchange Online mail proposes
+/// exchange_online with the tenant, and on Postfix mail received_stamp;
+/// forgeries that claim an officer's From do not spoil the proposal.
+#[test]
+fn doctor_proposes_the_mode_the_mail_shows() {
+    use foid::core::trust::doctor;
+    let (dir, _) = fixtures();
+    let is_officer = |a: &str| OFFICERS.iter().any(|o| o.eq_ignore_ascii_case(a));
+    let read = |names: &[&str]| -> Vec<Vec<u8>> {
+        names
+            .iter()
+            .map(|n| std::fs::read(dir.join(n)).expect("fixture"))
+            .collect()
+    };
+    let propose = |blocks: &[Vec<u8>]| {
+        let seen: Vec<doctor::Observation> = blocks
+            .iter()
+            .map(|b| doctor::observe(b, is_officer))
+            .collect();
+        let pairs: Vec<(&doctor::Observation, &[u8])> = seen
+            .iter()
+            .zip(blocks)
+            .map(|(o, b)| (o, b.as_slice()))
+            .collect();
+        doctor::best(&pairs, "council.example", is_officer).expect("a proposal")
+    };
+    let exo = read(&[
+        "exo_outlook_desktop.eml",
+        "exo_smtp_auth.eml",
+        "exo_direct_send.eml",
+        "exo_forged_internal_once.eml",
+    ]);
+    let p = propose(&exo);
+    match &p.mode {
+        TrustMode::ExchangeOnline(e) => {
+            assert_eq!(e.tenant_id, TENANT);
+            assert_eq!(e.from_entity, vec!["Hosted"]);
+        }
+        other => panic!("proposed {other:?}"),
+    }
+    assert!(doctor::as_toml(&p).contains(&format!("tenant_id = \"{TENANT}\"")));
+    let postfix = read(&["postfix_submission.eml", "postfix_forged_stamp_below.eml"]);
+    match &propose(&postfix).mode {
+        TrustMode::ReceivedStamp(r) => {
+            assert_eq!(r.hops.hosts, vec!["mx.council.example"]);
+            assert_eq!(r.hops.internal_relays, vec!["127.0.0.1"]);
+        }
+        other => panic!("proposed {other:?}"),
+    }
+    let onprem = read(&["exchange_onprem.eml"]);
+    assert_eq!(propose(&onprem).mode.name(), "exchange_onprem");
+    let google = read(&["google_workspace.eml", "google_forged_below.eml"]);
+    assert_eq!(propose(&google).mode.name(), "google_workspace");
+}

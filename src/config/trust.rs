@@ -419,3 +419,75 @@ fn is_guid(s: &str) -> bool {
             .zip([8, 4, 4, 4, 12])
             .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::{Config, ConfigError};
+    use crate::core::trust::{DelegatedSend, TrustMode};
+
+    const BASE: &str = "[council]\nname = \"Test Council\"\naddress = \"foi@council.test\"\ndomain = \"council.test\"\n[source]\nmaildir = \"/var/mail/foi\"\n[officers]\nteam = [\"officer1@council.test\"]\n";
+
+    fn parse(trust: &str) -> Result<Config, ConfigError> {
+        Config::parse(&format!("{BASE}{trust}"), Path::new("test.toml"))
+    }
+
+    fn problems(trust: &str) -> String {
+        match parse(trust) {
+            Err(e) => e.to_string(),
+            Ok(_) => String::new(),
+        }
+    }
+
+    #[test]
+    fn each_mode_reads_into_its_policy() {
+        let cases = [
+            ("[trust]\nmode = \"exchange_online\"\ndelegated_send = \"sender_is_actor\"\n[trust.exchange_online]\ntenant_id = \"3F0C6A52-9B1E-4D7A-8C25-6E1F0B9D4A73\"\n", "exchange_online"),
+            ("[trust]\nmode = \"exchange_onprem\"\n[trust.exchange_onprem]\nauth_source_hosts = [\"EXCH01.council.local\"]\n", "exchange_onprem"),
+            ("[trust]\nmode = \"google_workspace\"\n[trust.google_workspace]\n", "google_workspace"),
+            ("[trust]\nmode = \"authentication_results\"\n[trust.authentication_results]\nauthserv_ids = [\"mx.council.test\"]\nhosts = [\"mx.council.test\"]\n", "authentication_results"),
+            ("[trust]\nmode = \"received_stamp\"\n[trust.received_stamp]\nhosts = [\"mail.council.test\"]\nstamp = '\\(authenticated_id=(?P<login>[^()\\s]+)\\)'\nwith_types = [\"esmtpsa\"]\n", "received_stamp"),
+        ];
+        for (text, name) in cases {
+            let config = parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let policy = config
+                .trust
+                .as_ref()
+                .and_then(|t| t.policy(&config.council.domain))
+                .unwrap_or_else(|| panic!("{name}: no policy"));
+            assert_eq!(policy.mode.name(), name);
+            match &policy.mode {
+                TrustMode::ExchangeOnline(e) => {
+                    assert_eq!(e.tenant_id, "3f0c6a52-9b1e-4d7a-8c25-6e1f0b9d4a73");
+                    assert_eq!(e.from_entity, vec!["Hosted"]);
+                    assert!(e.require_originating);
+                    assert_eq!(policy.delegated_send, DelegatedSend::SenderIsActor);
+                }
+                TrustMode::GoogleWorkspace(g) => {
+                    assert_eq!(g.council_domains, vec!["council.test"]);
+                    assert_eq!(g.dkim_selectors, vec!["google"]);
+                }
+                TrustMode::ReceivedStamp(r) => assert_eq!(r.with_types, vec!["ESMTPSA"]),
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn a_bad_trust_section_names_its_key() {
+        let missing = problems("[trust]\nmode = \"exchange_online\"\n");
+        assert!(missing.contains("[trust.exchange_online]"), "{missing}");
+        let guid = problems("[trust]\nmode = \"exchange_online\"\n[trust.exchange_online]\ntenant_id = \"contoso\"\n");
+        assert!(guid.contains("[trust.exchange_online] tenant_id"), "{guid}");
+        let entity = problems("[trust]\nmode = \"exchange_online\"\n[trust.exchange_online]\ntenant_id = \"3f0c6a52-9b1e-4d7a-8c25-6e1f0b9d4a73\"\nfrom_entity = [\"Internet\"]\n");
+        assert!(entity.contains("from_entity"), "{entity}");
+        let stamp = problems("[trust]\nmode = \"received_stamp\"\n[trust.received_stamp]\nhosts = [\"mx.council.test\"]\nstamp = \"no group\"\n");
+        assert!(stamp.contains("[trust.received_stamp] stamp"), "{stamp}");
+        let unknown = problems("[trust]\nmode = \"smoke_signals\"\n");
+        assert!(
+            unknown.contains("smoke_signals") || unknown.contains("mode"),
+            "{unknown}"
+        );
+    }
+}

@@ -30,6 +30,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 pub mod authres;
+pub mod doctor;
 pub mod exchange;
 pub mod google;
 pub mod received;
