@@ -820,3 +820,305 @@ async fn stale_foreign_and_self_approvals_send_nothing() {
     daemon.kill().ok();
     daemon.wait().ok();
 }
+
+/// Talks SMTP to the MX port one step at a time, the last step's bytes
+/// exactly as given, and returns everything the server said: for what the
+/// byte-exact client in tests/common will not send (smuggling).
+fn raw_smtp(port: u16, steps: &[&[u8]]) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(3)))
+        .expect("timeout");
+    let mut all = String::new();
+    let mut buf = [0u8; 4096];
+    let mut read = |s: &mut std::net::TcpStream, all: &mut String| {
+        std::thread::sleep(Duration::from_millis(200));
+        if let Ok(n) = s.read(&mut buf) {
+            all.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    };
+    read(&mut s, &mut all);
+    for step in steps {
+        if s.write_all(step).is_err() {
+            break;
+        }
+        read(&mut s, &mut all);
+    }
+    all
+}
+
+/// The rest of shared approval-trust.md §9 that applies to a Postfix
+/// council: identity tricks through real submission, delegated sending,
+/// truncated and padded codes, commands hidden in HTML or under a quoted
+/// original, an APPENDed message with perfect stamps, a requester's guesses,
+/// SMTP smuggling and hostile header blocks. Then the positive control: the
+/// officer's address in another letter case approves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forgeries_through_the_mail_system_send_nothing() {
+    let bed = TestBed::start();
+    let config = casework_config(&bed);
+    let mut daemon = start_daemon(&config, &bed.dir.path().join("foid.log"));
+    let long = Duration::from_secs(60);
+    const BOB: &str = "bob@public.test";
+
+    let mut mx = bed.smtp();
+    mx.send(
+        BOB,
+        FOI,
+        &plain(
+            BOB,
+            "Parking fines",
+            "Dear Council,\n\n1. How many parking fines did you issue in 2025?\n\nBob",
+            "",
+        ),
+    );
+    mx.quit();
+    let reference = reference_in(&subject_of(&wait_for_mail(
+        &bed,
+        BOB,
+        "Parking fines",
+        long,
+    )));
+    let on = format!("Re: [{reference}] New FOI request");
+    let officer1 = format!("Officer One <{OFFICER1}>");
+    let officer2 = format!("Officer Two <{OFFICER2}>");
+    submit(
+        &bed,
+        OFFICER1,
+        &plain(&officer1, &on, "#draft\n1. We issued 48,112.\n", ""),
+    )
+    .await;
+    wait("the preview", long, || {
+        previews(&bed, OFFICER2, &reference).len() == 1
+    });
+    let code = code_in(&previews(&bed, OFFICER2, &reference)[0]);
+    let approve = format!("#approve {code}\n");
+    let quarantined_before = 0;
+
+    // Identity tricks, authenticated as the clerk (§9 #10, #11).
+    for from in [
+        "From: =?utf-8?b?b2ZmaWNlcjJAY291bmNpbC50ZXN0?=@public.test".to_string(),
+        format!("From: <{OFFICER2}>, <{CLERK}>"),
+        format!("From: <{CLERK}>:<{OFFICER2}>"),
+        format!("From: {officer2}\r\nFrom: <{CLERK}>"),
+    ] {
+        let mail = String::from_utf8(plain(&officer2, &on, &approve, ""))
+            .expect("utf-8")
+            .replacen(&format!("From: {officer2}"), &from, 1);
+        submit(&bed, CLERK, mail.as_bytes()).await;
+    }
+    // Sent on behalf of the FOI mailbox by an officer (§9 #14).
+    submit(
+        &bed,
+        OFFICER2,
+        &plain(
+            "Information Team <info-team@council.test>",
+            &on,
+            &approve,
+            &format!("Sender: {officer2}\r\n"),
+        ),
+    )
+    .await;
+    // Truncated and padded codes (§9 #19): answered, refused.
+    let truncated: String = code.chars().take(code.len() - 3).collect();
+    submit(
+        &bed,
+        OFFICER2,
+        &plain(&officer2, &on, &format!("#approve {truncated}\n"), ""),
+    )
+    .await;
+    submit(
+        &bed,
+        OFFICER2,
+        &plain(&officer2, &on, &format!("#approve {code}X\n"), ""),
+    )
+    .await;
+    // Hidden in HTML, or only under a quoted original (§9 #21): no command.
+    let hidden = format!(
+        "<html><body><div style=\"display:none\">#approve {code}</div><p>Looks fine to me.</p></body></html>"
+    );
+    let html_mail = format!(
+        "From: {officer2}\r\nTo: {FOI}\r\nSubject: {on}\r\nMessage-ID: <hidden-{}@client.council.test>\r\nDate: Wed, 02 Dec 2026 10:10:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{hidden}\r\n",
+        rand::random::<u64>()
+    );
+    submit(&bed, OFFICER2, html_mail.as_bytes()).await;
+    submit(
+        &bed,
+        OFFICER2,
+        &plain(
+            &officer2,
+            &on,
+            &format!("Happy with it.\n\n-----Original Message-----\nFrom: FOI\n#approve {code}\n"),
+            "",
+        ),
+    )
+    .await;
+
+    // APPENDed straight into the inbox with perfect stamps and a guessed
+    // code (§9 #23): the stamps pass, the code does not.
+    let imap = bed
+        .config(&bed.sqlite_url("unused.db"))
+        .imap
+        .expect("[imap]");
+    let mut conn = foid::mail::imap::ImapConnection::connect(&imap)
+        .await
+        .expect("imap");
+    let stamped = format!(
+        "Received: from mx.council.test by mx.council.test with LMTP id x (envelope-from <{OFFICER2}>) for <{FOI}>; Wed, 02 Dec 2026 10:11:00 +0000\r\n\
+         Received: from [127.0.0.1] (unknown [127.0.0.1]) (Authenticated sender: {OFFICER2}) by mx.council.test (Postfix) with ESMTPSA id APPEND1 for <{FOI}>; Wed,  2 Dec 2026 10:11:00 +0000 (UTC)\r\n"
+    );
+    let guessed = [
+        stamped.as_bytes(),
+        &plain(&officer2, &on, "#approve 7K2MP-Q9RTV-W3XY4-Z5ABC\n", ""),
+    ]
+    .concat();
+    conn.append("INBOX", &guessed).await.expect("APPEND");
+    conn.logout().await;
+
+    // The requester guessing codes (§9 #24), 100 of them.
+    let mut mx = bed.smtp();
+    for i in 0..100 {
+        mx.send(
+            BOB,
+            FOI,
+            &plain(
+                BOB,
+                &format!("Re: [{reference}] Parking fines"),
+                &format!("#approve {i:06}\n"),
+                "",
+            ),
+        );
+    }
+    mx.quit();
+
+    // SMTP smuggling (§9 #25): a bare LF before the dot.
+    let smuggle = format!(
+        "From: {BOB}\r\nSubject: hi\r\n\r\nhello\n.\r\nMAIL FROM:<{OFFICER2}>\r\nRCPT TO:<{FOI}>\r\nDATA\r\nFrom: {officer2}\r\nSubject: {on}\r\n\r\n{approve}\r\n.\r\nQUIT\r\n"
+    );
+    let (mail_from, rcpt_to) = (
+        format!("MAIL FROM:<{BOB}>\r\n"),
+        format!("RCPT TO:<{FOI}>\r\n"),
+    );
+    let replies = raw_smtp(
+        bed.port("FOID_TB_SMTP_PORT"),
+        &[
+            b"EHLO attacker.example\r\n",
+            mail_from.as_bytes(),
+            rcpt_to.as_bytes(),
+            b"DATA\r\n",
+            smuggle.as_bytes(),
+        ],
+    );
+    // Refused outright (smtpd_forbid_bare_newline = reject); at the very
+    // least never split into a second, smuggled message.
+    assert!(
+        replies.matches("queued as").count() == 0 && replies.contains("bare"),
+        "Postfix took a bare LF: {replies}"
+    );
+    // Hostile header blocks from outside with the real code (§9 #25).
+    let received_flood: String = (0..10_000)
+        .map(|i| format!("Received: from h{i}.example by mx.council.test with ESMTP id {i}; Wed, 02 Dec 2026 10:00:00 +0000\r\n"))
+        .collect();
+    let long_line = format!("X-Long: {}\r\n", "a".repeat(1_000_000));
+    let mut mx = bed.smtp();
+    for extra in [long_line.as_str(), "X-Nul: a\u{0}b\r\n"] {
+        mx.send(OFFICER2, FOI, &plain(&officer2, &on, &approve, extra));
+    }
+    mx.quit();
+    let mut mx = bed.smtp();
+    mx.command(&format!("MAIL FROM:<{OFFICER2}>"), "250");
+    mx.command(&format!("RCPT TO:<{FOI}>"), "250");
+    mx.command("DATA", "354");
+    // Postfix may take it and bounce it for too many hops; either way
+    // nothing reaches the requester.
+    let flood = [
+        received_flood.as_bytes(),
+        &plain(&officer2, &on, &approve, ""),
+    ]
+    .concat();
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut c = mx;
+        c.command(
+            &format!("{}\r\n.", String::from_utf8_lossy(&flood).trim_end()),
+            "",
+        );
+    }));
+
+    // Every refused approval from an authenticated officer is answered:
+    // the truncated and padded codes, and the APPENDed guess.
+    wait("the refusals to be answered", long, || {
+        count_with(&bed, OFFICER2, "Your commands: refused") >= 3
+    });
+    let store = Store::open(&bed.sqlite_url("casework.db"))
+        .await
+        .expect("store");
+    wait("the quarantine", long, || {
+        let q = futures_lite_block(store.quarantined());
+        q.len() >= quarantined_before + 100 + 5
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    let reasons = store
+        .quarantined()
+        .await
+        .expect("quarantined")
+        .into_iter()
+        .filter_map(|m| m.quarantine_reason)
+        .collect::<Vec<_>>()
+        .join("\n");
+    for code in [
+        "malformed_headers",
+        "delegated",
+        "not_officer",
+        "not_authenticated",
+    ] {
+        assert!(reasons.contains(code), "no {code} among:\n{reasons}");
+    }
+    assert_eq!(
+        count_with(&bed, BOB, &reference),
+        1,
+        "Bob got more than his acknowledgement"
+    );
+    let answers: String = maildir_files(&bed, OFFICER2, "")
+        .iter()
+        .filter(|m| subject_of(m).contains("refused"))
+        .map(|m| text_of(m))
+        .collect();
+    assert!(
+        answers.contains("not an approval code") || answers.contains("not one foid issued"),
+        "{answers}"
+    );
+    assert!(!answers.contains(&code), "an answer repeated the live code");
+
+    // No live code anywhere in the FOI mailbox.
+    let root = Path::new(&bed.var("FOID_TB_MAILDIR_ROOT")).join("council.test/foi");
+    let mut stack = vec![root];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                let text = String::from_utf8_lossy(&bytes);
+                // Officers' own mails quote it; foid's copies must not.
+                if text.contains("foid.preview.") && text.contains("Message-ID: <foid.preview") {
+                    assert!(!text.contains(&code), "a live code in {}", p.display());
+                }
+            }
+        }
+    }
+
+    // The positive control: the officer's address in another letter case.
+    submit(
+        &bed,
+        OFFICER2,
+        &plain("Officer Two <Officer2@COUNCIL.test>", &on, &approve, ""),
+    )
+    .await;
+    wait("the reply", long, || count_with(&bed, BOB, &reference) >= 2);
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(count_with(&bed, BOB, &reference), 2);
+
+    store.close().await;
+    daemon.kill().ok();
+    daemon.wait().ok();
+}

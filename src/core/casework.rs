@@ -496,9 +496,11 @@ impl Work<'_> {
     fn approve(&mut self, presented: &str) -> Outcome {
         let c = self.case()?.clone();
         let Some(canonical) = approval::normalise(presented) else {
-            return Err(format!(
-                "{presented:?} is not an approval code: a code is 20 letters and digits in four groups, as printed in your preview"
-            ));
+            // Not echoed: a live code with a typo in it is still a secret.
+            return Err(
+                "that is not an approval code: a code is 20 letters and digits in four groups, as printed in your preview"
+                    .into(),
+            );
         };
         let hash = approval::code_hash(&canonical);
         let Some(row) = c

@@ -322,6 +322,11 @@ fn approvals_that_must_not_send() {
             "not one foid issued",
         ),
         (
+            "the code with a character added",
+            Box::new(|p, _| (APPROVER.into(), format!("{}X", code_for(p, APPROVER)))),
+            "not an approval code",
+        ),
+        (
             "a number instead of a code",
             Box::new(|_, _| (APPROVER.into(), "123456".into())),
             "not an approval code",
@@ -341,6 +346,11 @@ fn approvals_that_must_not_send() {
         assert!(
             reasons.iter().any(|r| r.contains(why)),
             "{what}: {reasons:?}"
+        );
+        let live = code_for(&drafted, APPROVER);
+        assert!(
+            !answer(&plan).contains(&live),
+            "{what}: the answer repeats the live code"
         );
     }
 }
