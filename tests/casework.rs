@@ -454,6 +454,18 @@ async fn a_request_is_drafted_approved_and_answered_by_email_and_nothing_else_se
     assert!(joined.contains("not_authenticated"), "{joined}");
     assert!(joined.contains("login_mismatch"), "{joined}");
     assert!(joined.contains("not_officer"), "{joined}");
+    // officer2, whose address three of them claimed, is warned once.
+    let warning = wait_for_mail(&bed, OFFICER2, "Someone tried to command foid as you", long);
+    assert!(
+        text_of(&warning).contains("did not vouch"),
+        "{}",
+        text_of(&warning)
+    );
+    assert_eq!(
+        count_with(&bed, OFFICER2, "Someone tried to command foid"),
+        1
+    );
+    assert!(!String::from_utf8_lossy(&warning).contains(&code));
     // Give the officers' mails that carry no command time to be filed, then
     // check nothing reached the requester but the acknowledgement.
     std::thread::sleep(Duration::from_secs(2));

@@ -19,6 +19,10 @@ pub struct Trust {
     /// Mail sent on behalf of another mailbox (`Sender` ≠ `From`).
     #[serde(default)]
     pub delegated_send: DelegatedSendName,
+    /// Warn an officer (at their configured address, at most once a day)
+    /// when mail claiming to be from them fails the gate.
+    #[serde(default = "default_true")]
+    pub notify_impersonated_officer: bool,
     pub received_stamp: Option<ReceivedStampConfig>,
     pub authentication_results: Option<AuthenticationResultsConfig>,
     pub exchange_online: Option<ExchangeOnlineConfig>,

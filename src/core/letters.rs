@@ -62,6 +62,8 @@ pub enum Purpose {
     FeesNotice,
     /// To the requester: an extension of the time for reply.
     ExtensionNotice,
+    /// To an officer: someone tried to command foid as them.
+    ImpersonationWarning,
 }
 
 impl Purpose {
@@ -93,6 +95,7 @@ impl Purpose {
             Purpose::Clarification => "clarification request",
             Purpose::FeesNotice => "fees notice",
             Purpose::ExtensionNotice => "extension notice",
+            Purpose::ImpersonationWarning => "impersonation warning",
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::core::casework::{self, CommandMail, ForeignCode};
 use crate::core::clock;
 use crate::core::commands::{self, Command};
 use crate::core::intake::{self, Classification, IncomingMessage, Kind};
+use crate::core::letters::Purpose;
 use crate::core::message_id;
 use crate::core::plan::{Plan, Target};
 use crate::core::reference;
@@ -166,9 +167,13 @@ async fn plan_intake(
         );
         linked_case = store::case_id_by_message_ids(tx, &ours).await?;
     }
-    let recent_acknowledgements =
-        store::recent_acknowledgements(tx, &reply_to, now - jiff::SignedDuration::from_hours(24))
-            .await?;
+    let recent_acknowledgements = store::recent_mail(
+        tx,
+        Purpose::Acknowledgement,
+        &reply_to,
+        now - jiff::SignedDuration::from_hours(24),
+    )
+    .await?;
     let decision = workflow::decide(
         kind,
         &IntakeContext {
@@ -257,10 +262,34 @@ async fn plan_commands(
         Ok(v) => v,
         Err(refusal) => {
             warn!(raw_id = raw.id, from = ?msg.from_email, %refusal, "command refused at the gate; quarantined without reply");
-            return Ok(Plan::dispose(Disposition::Quarantined {
-                kind: Some(Kind::Command),
-                reason: format!("unauthenticated_command: {refusal}"),
-            }));
+            // The officer whose address it claims hears of it, at their
+            // configured address, at most once a day.
+            let claimed = msg.from_email.as_deref().filter(|a| {
+                ctx.is_officer(a)
+                    && ctx
+                        .config
+                        .trust
+                        .as_ref()
+                        .is_some_and(|t| t.notify_impersonated_officer)
+            });
+            let warned_today = match claimed {
+                Some(officer) => {
+                    store::recent_mail(
+                        tx,
+                        Purpose::ImpersonationWarning,
+                        officer,
+                        ctx.now() - jiff::SignedDuration::from_hours(24),
+                    )
+                    .await?
+                        > 0
+                }
+                None => false,
+            };
+            return Ok(workflow::plan_gate_refusal(
+                &refusal,
+                claimed.filter(|_| !warned_today),
+                &msg.subject,
+            ));
         }
     };
     let lines = commands::parse(&msg.new_text);

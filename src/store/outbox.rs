@@ -126,10 +126,12 @@ pub async fn enqueue(
     Ok(OutboxId(id))
 }
 
-/// Acknowledgements queued to this address since `since`: the rate limit
-/// that keeps foid from answering a flood or another robot.
-pub async fn recent_acknowledgements(
+/// Mail of `purpose` queued to this one address since `since`: the rate
+/// limits that keep foid from answering a flood or another robot, and from
+/// warning an officer more than once a day.
+pub async fn recent_mail(
     conn: &mut AnyConnection,
+    purpose: Purpose,
     address: &str,
     since: jiff::Timestamp,
 ) -> Result<i64> {
@@ -139,7 +141,7 @@ pub async fn recent_acknowledgements(
         "SELECT COUNT(*) FROM outbox WHERE purpose = $1
          AND LOWER(recipients_json) = $2 AND created_at > $3",
     )
-    .bind(Purpose::Acknowledgement.as_str())
+    .bind(purpose.as_str())
     .bind(recipients)
     .bind(to_secs(since))
     .fetch_one(&mut *conn)
