@@ -114,6 +114,15 @@ fn require(
     Ok(v.to_string())
 }
 
+/// The `AuthMechanism`, which must be one of `allowed` when any are.
+fn mechanism(fields: &[Field], allowed: &[String]) -> Result<String, Refusal> {
+    if allowed.is_empty() {
+        Ok(value(fields, AUTH_MECHANISM).unwrap_or("none").to_string())
+    } else {
+        require(fields, AUTH_MECHANISM, allowed, RefusalCode::NotAllowed)
+    }
+}
+
 fn internal() -> Vec<String> {
     vec!["Internal".into()]
 }
@@ -142,16 +151,7 @@ pub fn exchange_online(fields: &[Field], p: &ExchangeOnline) -> Result<String, R
             RefusalCode::NotAuthenticated,
         )?;
     }
-    let mechanism = if p.auth_mechanism.is_empty() {
-        value(fields, AUTH_MECHANISM).unwrap_or("none").to_string()
-    } else {
-        require(
-            fields,
-            AUTH_MECHANISM,
-            &p.auth_mechanism,
-            RefusalCode::NotAllowed,
-        )?
-    };
+    let mechanism = mechanism(fields, &p.auth_mechanism)?;
     Ok(format!(
         "Exchange Online: AuthAs Internal, CrossTenant-AuthAs Internal, tenant {tenant}, FromEntityHeader {entity}{}, AuthMechanism {mechanism}",
         if p.require_originating { ", Originating" } else { "" }
@@ -167,16 +167,7 @@ pub fn exchange_onprem(fields: &[Field], p: &ExchangeOnPrem) -> Result<String, R
         &p.auth_source_hosts,
         RefusalCode::NotAllowed,
     )?;
-    let mechanism = if p.auth_mechanism.is_empty() {
-        value(fields, AUTH_MECHANISM).unwrap_or("none").to_string()
-    } else {
-        require(
-            fields,
-            AUTH_MECHANISM,
-            &p.auth_mechanism,
-            RefusalCode::NotAllowed,
-        )?
-    };
+    let mechanism = mechanism(fields, &p.auth_mechanism)?;
     Ok(format!(
         "Exchange: AuthAs Internal, AuthSource {source}, AuthMechanism {mechanism}"
     ))
