@@ -62,10 +62,15 @@ pub fn deadline(config_path: Option<&Path>, args: &DeadlineArgs) -> Result<ExitC
             "target_on": clock.target.map(|d| d.to_string()),
             "steps": if args.explain { serde_json::to_value(&clock.steps)? } else { serde_json::Value::Null },
         });
-        println!("{due}");
+        // JSON only, so that it parses as it stands.
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        println!("{due}");
+        // The statutory date first; a target (the public-interest
+        // extension's) on the next line.
+        println!("{}", clock.due.unwrap_or(due));
+        if let Some(target) = clock.target.filter(|t| Some(*t) != clock.due) {
+            println!("target {target}");
+        }
         if args.explain {
             print!("{}", clock.explain());
         }

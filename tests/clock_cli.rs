@@ -70,11 +70,18 @@ fn deadline_explains_and_speaks_json() {
         "--json",
     ]);
     assert!(ok);
-    assert_eq!(out.lines().next(), Some("2025-01-31"));
-    let json: serde_json::Value =
-        serde_json::from_str(&out.lines().skip(1).collect::<Vec<_>>().join("\n")).expect("json");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("--json prints only JSON");
     assert_eq!(json["due_on"], "2025-01-31");
     assert_eq!(json["regime"], "eir-extended");
+}
+
+#[test]
+fn the_public_interest_target_follows_the_statutory_date() {
+    let (ok, out, _) = run_foid(&["deadline", "--regime", "pit", "--received", "2026-11-27"]);
+    assert!(ok);
+    let lines: Vec<&str> = out.lines().collect();
+    // 20 working days for the refusal notice, then the ICO's 40-day target.
+    assert_eq!(lines, vec!["2026-12-30", "target 2027-01-29"], "{out}");
 }
 
 #[test]
