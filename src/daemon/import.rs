@@ -127,7 +127,8 @@ fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 /// header (added by the last hop, the council's own server), else the Date
 /// header for mail that has none.
 pub fn arrival_time(message: &[u8]) -> Option<jiff::Timestamp> {
-    let headers = mail_parser::MessageParser::new().parse_headers(message)?;
+    let fixed = crate::mail::quirks::for_parser(message);
+    let headers = mail_parser::MessageParser::new().parse_headers(&fixed[..])?;
     let received = headers.received().and_then(|r| r.date());
     let date = received.or_else(|| headers.date().copied())?;
     jiff::Timestamp::from_second(date.to_timestamp()).ok()

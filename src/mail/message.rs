@@ -119,8 +119,9 @@ pub fn read_message(raw: &[u8]) -> Result<IncomingMessage, MessageError> {
 }
 
 fn read_checked(raw: &[u8]) -> Result<IncomingMessage, MessageError> {
+    let fixed = super::quirks::for_parser(raw);
     let message = MessageParser::default()
-        .parse(raw)
+        .parse(&fixed[..])
         .ok_or(MessageError::Unparseable)?;
     if message.parts.is_empty() {
         return Err(MessageError::Unparseable);

@@ -3,6 +3,7 @@
 pub mod compose;
 pub mod imap;
 pub mod message;
+pub mod quirks;
 pub mod raw;
 pub mod smtp;
 pub mod tls;

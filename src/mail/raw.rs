@@ -12,7 +12,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// from the content hash (never empty, so two id-less messages are never
 /// taken for the same one).
 pub fn stored_message_id(bytes: &[u8], sha256: &str) -> String {
-    let headers = mail_parser::MessageParser::new().parse_headers(bytes);
+    let fixed = super::quirks::for_parser(bytes);
+    let headers = mail_parser::MessageParser::new().parse_headers(&fixed[..]);
     let from_header = |name: &str| {
         headers.as_ref().and_then(|m| {
             m.header(name)
