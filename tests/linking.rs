@@ -110,3 +110,47 @@ async fn a_review_opens_its_own_case_linked_to_the_original() {
         .expect("link on the original");
     assert_eq!(requested.detail["reference"], review.reference.as_str());
 }
+
+/// A bounce of our acknowledgement from the null sender (`From:
+/// MAILER-DAEMON <>`, as several MTAs write it) reaches its case by the
+/// headers it quotes, and opens nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_null_sender_bounce_reaches_its_case() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ctx = context(dir.path()).await;
+    import(&ctx, dir.path(), "1.eml", "From: Carol <carol@public.test>\nTo: foi@council.test\nSubject: Parks\nMessage-ID: <parks-1@public.test>\nDate: Mon, 23 Nov 2026 10:00:00 +0000\n\n1. How many parks are there?\n").await;
+    let case = ctx.store.cases(false).await.expect("cases").remove(0);
+    let ack = ctx
+        .store
+        .outbox_for_case(case.id)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .find(|m| m.purpose == "acknowledgement")
+        .expect("acknowledgement queued");
+    import(&ctx, dir.path(), "2.eml", &format!("From: MAILER-DAEMON <>\nTo: foi@council.test\nSubject: Undelivered Mail Returned to Sender\nMessage-ID: <bounce-1@mx.public.test>\nDate: Mon, 23 Nov 2026 10:05:00 +0000\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\n\n--r\nContent-Type: text/plain\n\nYour message could not be delivered to carol@public.test.\n--r\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.public.test\n\nFinal-Recipient: rfc822; carol@public.test\nAction: failed\nStatus: 5.1.1\n--r\nContent-Type: text/rfc822-headers\n\nFrom: foi@council.test\nTo: carol@public.test\nSubject: [{r}] Re: Parks\nMessage-ID: {id}\n--r--\n", r = case.reference, id = ack.message_id)).await;
+    assert_eq!(ctx.store.case_count().await.expect("count"), 1);
+    assert!(ctx
+        .store
+        .quarantined()
+        .await
+        .expect("quarantine")
+        .is_empty());
+    let events = ctx.store.case_events(case.id).await.expect("events");
+    assert!(
+        events.iter().any(|e| e.kind == "delivery_failure"),
+        "{:?}",
+        events.iter().map(|e| &e.kind).collect::<Vec<_>>()
+    );
+    // A message with no From that is not a report is still quarantined.
+    import(&ctx, dir.path(), "3.eml", "To: foi@council.test\nSubject: no sender\nMessage-ID: <anon-1@public.test>\nDate: Mon, 23 Nov 2026 11:00:00 +0000\n\n1. How many?\n").await;
+    let q = ctx.store.quarantined().await.expect("quarantine");
+    assert_eq!(q.len(), 1);
+    assert!(
+        q[0].quarantine_reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("From"),
+        "{q:?}"
+    );
+}

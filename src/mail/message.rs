@@ -135,11 +135,11 @@ fn read_checked(raw: &[u8]) -> Result<IncomingMessage, MessageError> {
     }
 
     let from = message.from().and_then(Address::first);
+    // Checked below: only a delivery report may come without one.
     let from_email = from
         .and_then(|a| a.address())
         .map(|a| a.trim().to_ascii_lowercase())
-        .filter(|a| !a.is_empty())
-        .ok_or(MessageError::NoFrom)?;
+        .filter(|a| !a.is_empty());
     let from_name = from
         .and_then(|a| a.name())
         .map(|n| n.trim().to_string())
@@ -174,6 +174,12 @@ fn read_checked(raw: &[u8]) -> Result<IncomingMessage, MessageError> {
         ),
         None => ("text/plain".to_string(), None),
     };
+    // Delivery reports often come from the null sender (`From:
+    // MAILER-DAEMON <>`): normal for them, and they still reach their case
+    // by the headers they quote. Anything else needs a From.
+    if from_email.is_none() && !(content_type == "multipart/report" || report_type.is_some()) {
+        return Err(MessageError::NoFrom);
+    }
     let has_delivery_status = report_type.as_deref() == Some("delivery-status")
         || message.parts.iter().any(|p| {
             p.content_type().is_some_and(|ct| {
@@ -190,7 +196,7 @@ fn read_checked(raw: &[u8]) -> Result<IncomingMessage, MessageError> {
 
     Ok(IncomingMessage {
         from_name,
-        from_email: Some(from_email),
+        from_email,
         reply_to: message
             .reply_to()
             .and_then(Address::first)
