@@ -9,6 +9,7 @@ use anyhow::{Context as _, Result};
 
 use super::{process, Context};
 use crate::config::Config;
+use crate::mail::mbox;
 use crate::mail::raw::{sha256_hex, stored_message_id};
 use crate::store::{NewRawMessage, Store};
 
@@ -58,8 +59,8 @@ pub async fn import_paths(ctx: &Context, paths: &[PathBuf]) -> Result<ImportSumm
             .ok()
             .and_then(|m| m.modified().ok())
             .and_then(|t| jiff::Timestamp::try_from(t).ok());
-        let messages = if is_mbox(&bytes) {
-            split_mbox(&bytes)
+        let messages = if mbox::is_mbox(&bytes) {
+            mbox::split(&bytes)
         } else {
             vec![bytes]
         };
@@ -134,64 +135,9 @@ pub fn arrival_time(message: &[u8]) -> Option<jiff::Timestamp> {
     jiff::Timestamp::from_second(date.to_timestamp()).ok()
 }
 
-fn is_mbox(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"From ")
-}
-
-/// Splits an mbox (mboxrd/mboxo) into messages, undoing `>From ` quoting.
-pub fn split_mbox(bytes: &[u8]) -> Vec<Vec<u8>> {
-    let mut messages = Vec::new();
-    let mut current: Option<Vec<u8>> = None;
-    let mut previous_blank = true;
-    for line in bytes.split_inclusive(|b| *b == b'\n') {
-        if line.starts_with(b"From ") && previous_blank {
-            if let Some(m) = current.take() {
-                messages.push(trim_separator(m));
-            }
-            current = Some(Vec::new());
-            previous_blank = false;
-            continue;
-        }
-        previous_blank = line == b"\n" || line == b"\r\n";
-        if let Some(m) = current.as_mut() {
-            let unquoted = match line.iter().position(|b| *b != b'>') {
-                Some(n) if n > 0 && line[n..].starts_with(b"From ") => &line[1..],
-                _ => line,
-            };
-            m.extend_from_slice(unquoted);
-        }
-    }
-    if let Some(m) = current {
-        messages.push(trim_separator(m));
-    }
-    messages
-}
-
-/// The blank line before the next `From ` belongs to the mbox, not the message.
-fn trim_separator(mut m: Vec<u8>) -> Vec<u8> {
-    if m.ends_with(b"\r\n\r\n") {
-        m.truncate(m.len() - 2);
-    } else if m.ends_with(b"\n\n") {
-        m.truncate(m.len() - 1);
-    }
-    m
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn mbox_is_split_and_unquoted() {
-        let mbox = b"From a@b Mon Jan  1 00:00:00 2024\nSubject: one\n\nhello\n>From the start\n\nFrom c@d Mon Jan  1 00:00:00 2024\nSubject: two\n\nbye\n";
-        let parts = split_mbox(mbox);
-        assert_eq!(parts.len(), 2);
-        assert_eq!(
-            parts[0],
-            b"Subject: one\n\nhello\nFrom the start\n".to_vec()
-        );
-        assert_eq!(parts[1], b"Subject: two\n\nbye\n".to_vec());
-    }
 
     #[test]
     fn arrival_prefers_received_header() {

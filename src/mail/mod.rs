@@ -2,6 +2,7 @@
 
 pub mod compose;
 pub mod imap;
+pub mod mbox;
 pub mod message;
 pub mod quirks;
 pub mod raw;
