@@ -278,8 +278,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Import(args) => {
             let config = load_config(config_path)?;
             let store = open_store(&config).await?;
-            crate::daemon::import::run(&config, &store, &args.paths, args.send).await?;
-            Ok(ExitCode::SUCCESS)
+            let summary =
+                crate::daemon::import::run(&config, &store, &args.paths, args.send).await?;
+            // Anything skipped is said above, and makes the exit status say so too.
+            Ok(if summary.skipped.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Cases(args) => {
             let config = load_config(config_path)?;

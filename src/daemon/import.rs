@@ -15,10 +15,18 @@ use crate::store::{NewRawMessage, Store};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ImportSummary {
+    /// Files read, messages found in them (an mbox holds many), stored new,
+    /// and already in the database.
     pub files: usize,
     pub messages: usize,
+    pub stored: usize,
     pub already_known: usize,
     pub processed: usize,
+    /// Mail-server bookkeeping passed over (Dovecot indexes, subscriptions).
+    pub not_mail: usize,
+    /// Files that could not be imported, and why: the import says so and
+    /// exits non-zero.
+    pub skipped: Vec<(PathBuf, String)>,
 }
 
 pub async fn run(
@@ -31,17 +39,23 @@ pub async fn run(
     ctx.hold_outgoing = !send;
     let summary = import_paths(&ctx, paths).await?;
     println!(
-        "imported {} message(s) from {} file(s) ({} already known); {} processed; outgoing mail {}",
-        summary.messages,
+        "read {} file(s): {} message(s) found, {} stored, {} already known, {} processed; {} mail-server file(s) passed over; {} skipped; outgoing mail {}",
         summary.files,
+        summary.messages,
+        summary.stored,
         summary.already_known,
         summary.processed,
+        summary.not_mail,
+        summary.skipped.len(),
         if send {
             "queued to send"
         } else {
             "held (use --send to send it)"
         }
     );
+    for (path, why) in &summary.skipped {
+        println!("skipped {}: {why}", path.display());
+    }
     Ok(summary)
 }
 
@@ -52,9 +66,24 @@ pub async fn import_paths(ctx: &Context, paths: &[PathBuf]) -> Result<ImportSumm
         collect_files(path, &mut files)?;
     }
     for file in &files {
+        if is_mail_server_file(file) {
+            summary.not_mail += 1;
+            continue;
+        }
         summary.files += 1;
-        let bytes =
-            std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let bytes = match std::fs::read(file) {
+            Ok(b) => b,
+            Err(e) => {
+                summary
+                    .skipped
+                    .push((file.clone(), format!("cannot read it: {e}")));
+                continue;
+            }
+        };
+        if let Err(why) = looks_like_mail(&bytes) {
+            summary.skipped.push((file.clone(), why));
+            continue;
+        }
         let mtime = std::fs::metadata(file)
             .ok()
             .and_then(|m| m.modified().ok())
@@ -87,7 +116,9 @@ pub async fn import_paths(ctx: &Context, paths: &[PathBuf]) -> Result<ImportSumm
                 )
                 .await?;
             summary.messages += 1;
-            if !new {
+            if new {
+                summary.stored += 1;
+            } else {
                 summary.already_known += 1;
             }
         }
@@ -96,32 +127,80 @@ pub async fn import_paths(ctx: &Context, paths: &[PathBuf]) -> Result<ImportSumm
     Ok(summary)
 }
 
+/// Every file below `path` (Maildir folders, `.Sent` subfolders and file
+/// names with dots included), sorted; a Maildir's `tmp/` (deliveries in
+/// progress) is left out.
 fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     let meta =
         std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
-    if meta.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        entries.sort();
-        for entry in entries {
-            let name = entry
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if name.starts_with('.') {
+    if !meta.is_dir() {
+        out.push(path.to_path_buf());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    let is_maildir = path.join("cur").is_dir() && path.join("new").is_dir();
+    for entry in entries {
+        if entry.is_dir() {
+            if is_maildir && entry.file_name().is_some_and(|n| n == "tmp") {
                 continue;
             }
-            if entry.is_dir() {
-                collect_files(&entry, out)?;
-            } else if name.ends_with(".eml") || name.ends_with(".mbox") || !name.contains('.') {
-                out.push(entry);
-            }
+            collect_files(&entry, out)?;
+        } else {
+            out.push(entry);
         }
-    } else {
-        out.push(path.to_path_buf());
     }
     Ok(())
+}
+
+/// Dovecot's and Courier's own files in a Maildir tree, and desktop litter.
+fn is_mail_server_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    name.starts_with("dovecot")
+        || name.starts_with("courier")
+        || matches!(
+            name.as_str(),
+            "subscriptions" | "maildirfolder" | "maildirsize" | ".ds_store" | "thumbs.db"
+        )
+}
+
+/// Whether the bytes are an mbox or one message; why not, when not.
+fn looks_like_mail(bytes: &[u8]) -> Result<(), String> {
+    if bytes.starts_with(b"\xD0\xCF\x11\xE0") {
+        return Err("an Outlook .msg file: open it in Outlook and save it as .eml".into());
+    }
+    if mbox::is_mbox(bytes) {
+        return Ok(());
+    }
+    let head = bytes
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .unwrap_or(bytes);
+    let first = head.split(|b| *b == b'\n').next().unwrap_or(b"");
+    let field = first
+        .iter()
+        .position(|b| *b == b':')
+        .is_some_and(|c| c > 0 && first[..c].iter().all(|b| b.is_ascii_graphic()));
+    let text = String::from_utf8_lossy(&head[..head.len().min(64 * 1024)]).to_ascii_lowercase();
+    let known = [
+        "\nfrom:",
+        "\ndate:",
+        "\nmessage-id:",
+        "\nsubject:",
+        "\nreceived:",
+    ]
+    .iter()
+    .any(|h| text.contains(h) || text.starts_with(&h[1..]));
+    if field && known {
+        Ok(())
+    } else {
+        Err("does not look like a message (no header block with From, Date, Subject, Message-ID or Received)".into())
+    }
 }
 
 /// When the council's mail system received it: the newest `Received:`
