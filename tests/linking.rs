@@ -26,12 +26,10 @@ async fn import(ctx: &Context, dir: &Path, name: &str, text: &str) {
         .expect("import");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn replies_find_their_case() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let ctx = context(dir.path()).await;
-
-    import(&ctx, dir.path(), "1.eml", "From: Alice <alice@public.test>\nTo: foi@council.test\nSubject: Bins\nMessage-ID: <bins-1@public.test>\nDate: Mon, 23 Nov 2026 10:00:00 +0000\n\n1. How many bins?\n2. How many lorries?\n").await;
+/// The one case, and the acknowledgement queued for it.
+async fn only_case_and_its_acknowledgement(
+    ctx: &Context,
+) -> (foid::store::CaseView, foid::store::OutboxMessage) {
     let case = ctx.store.cases(false).await.expect("cases").remove(0);
     let ack = ctx
         .store
@@ -41,6 +39,16 @@ async fn replies_find_their_case() {
         .into_iter()
         .find(|m| m.purpose == "acknowledgement")
         .expect("acknowledgement queued");
+    (case, ack)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_find_their_case() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ctx = context(dir.path()).await;
+
+    import(&ctx, dir.path(), "1.eml", "From: Alice <alice@public.test>\nTo: foi@council.test\nSubject: Bins\nMessage-ID: <bins-1@public.test>\nDate: Mon, 23 Nov 2026 10:00:00 +0000\n\n1. How many bins?\n2. How many lorries?\n").await;
+    let (case, ack) = only_case_and_its_acknowledgement(&ctx).await;
 
     // Answering our acknowledgement, with no reference in the subject.
     import(&ctx, dir.path(), "2.eml", &format!("From: Alice <alice@public.test>\nTo: foi@council.test\nSubject: Re: Bins\nMessage-ID: <bins-2@public.test>\nIn-Reply-To: {id}\nReferences: <bins-1@public.test> {id}\nDate: Tue, 24 Nov 2026 10:00:00 +0000\n\nI meant wheelie bins.\n\n> Dear Alice\n", id = ack.message_id)).await;
@@ -119,15 +127,7 @@ async fn a_null_sender_bounce_reaches_its_case() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ctx = context(dir.path()).await;
     import(&ctx, dir.path(), "1.eml", "From: Carol <carol@public.test>\nTo: foi@council.test\nSubject: Parks\nMessage-ID: <parks-1@public.test>\nDate: Mon, 23 Nov 2026 10:00:00 +0000\n\n1. How many parks are there?\n").await;
-    let case = ctx.store.cases(false).await.expect("cases").remove(0);
-    let ack = ctx
-        .store
-        .outbox_for_case(case.id)
-        .await
-        .expect("outbox")
-        .into_iter()
-        .find(|m| m.purpose == "acknowledgement")
-        .expect("acknowledgement queued");
+    let (case, ack) = only_case_and_its_acknowledgement(&ctx).await;
     import(&ctx, dir.path(), "2.eml", &format!("From: MAILER-DAEMON <>\nTo: foi@council.test\nSubject: Undelivered Mail Returned to Sender\nMessage-ID: <bounce-1@mx.public.test>\nDate: Mon, 23 Nov 2026 10:05:00 +0000\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\n\n--r\nContent-Type: text/plain\n\nYour message could not be delivered to carol@public.test.\n--r\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.public.test\n\nFinal-Recipient: rfc822; carol@public.test\nAction: failed\nStatus: 5.1.1\n--r\nContent-Type: text/rfc822-headers\n\nFrom: foi@council.test\nTo: carol@public.test\nSubject: [{r}] Re: Parks\nMessage-ID: {id}\n--r--\n", r = case.reference, id = ack.message_id)).await;
     assert_eq!(ctx.store.case_count().await.expect("count"), 1);
     assert!(ctx

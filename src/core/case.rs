@@ -48,126 +48,84 @@ id_type!(
     CodeId
 );
 
-/// Whether a case is still being worked.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum CaseState {
-    Open,
-    Closed,
-}
+/// A plain enum stored as snake_case text: its derives, `as_str` and
+/// `Display`, in one place.
+macro_rules! db_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident,)* }) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize,
+            strum::EnumString, strum::IntoStaticStr,
+        )]
+        #[serde(rename_all = "snake_case")]
+        #[strum(serialize_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)*
+        }
 
-/// Where a raw message stands in processing.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum RawState {
-    New,
-    Processed,
-    Duplicate,
-    Ignored,
-    Quarantined,
-}
-
-/// Where a stored message came from.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Source {
-    Imap,
-    Maildir,
-    Import,
-}
-
-/// Which way a message went, for the thread links of a case.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Direction {
-    In,
-    Out,
-}
-
-/// The state of a draft reply.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum DraftState {
-    /// Waiting for an approver.
-    Pending,
-    /// Approved and queued to the requester.
-    Approved,
-    /// Sent back to the drafter.
-    Rejected,
-    /// A newer draft replaced it.
-    Superseded,
-}
-
-macro_rules! as_str_display {
-    ($($t:ty),*) => {$(
-        impl $t {
+        impl $name {
             pub fn as_str(self) -> &'static str {
                 self.into()
             }
         }
-        impl fmt::Display for $t {
+
+        impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-    )*};
+    };
 }
-as_str_display!(CaseState, RawState, Source, Direction, DraftState);
+
+db_enum!(
+    /// Whether a case is still being worked.
+    CaseState {
+        Open,
+        Closed,
+    }
+);
+
+db_enum!(
+    /// Where a raw message stands in processing.
+    RawState {
+        New,
+        Processed,
+        Duplicate,
+        Ignored,
+        Quarantined,
+    }
+);
+
+db_enum!(
+    /// Where a stored message came from.
+    Source {
+        Imap,
+        Maildir,
+        Import,
+    }
+);
+
+db_enum!(
+    /// Which way a message went, for the thread links of a case.
+    Direction {
+        In,
+        Out,
+    }
+);
+
+db_enum!(
+    /// The state of a draft reply.
+    DraftState {
+        /// Waiting for an approver.
+        Pending,
+        /// Approved and queued to the requester.
+        Approved,
+        /// Sent back to the drafter.
+        Rejected,
+        /// A newer draft replaced it.
+        Superseded,
+    }
+);
 
 /// Who did something on a case. Stored as `foid`, `mail system`,
 /// `officer:ADDRESS` or `requester:ADDRESS`.

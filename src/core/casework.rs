@@ -343,7 +343,7 @@ impl Work<'_> {
                     filename: a.filename.clone(),
                     content_type: a.content_type.clone(),
                     size: a.bytes.len() as u64,
-                    sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&a.bytes)),
+                    sha256: sha256_hex(&a.bytes),
                 },
                 bytes: a.bytes.clone(),
             })
@@ -571,9 +571,10 @@ impl Work<'_> {
         let subject = letters::requester_subject(&c.reference, &c.subject);
         let metas: Vec<AttachmentMeta> = draft.attachments.iter().map(|a| a.meta.clone()).collect();
         let sha_now = reply::content_sha256(&draft.letter, &subject, &c.reply_to, &metas);
-        let bytes_intact = draft.attachments.iter().all(|a| {
-            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&a.bytes)) == a.meta.sha256
-        });
+        let bytes_intact = draft
+            .attachments
+            .iter()
+            .all(|a| sha256_hex(&a.bytes) == a.meta.sha256);
         let genuine = approval::verify(
             self.s.key,
             &CodeFor {
@@ -1030,6 +1031,10 @@ impl Work<'_> {
         }
         out
     }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes))
 }
 
 /// "due Tuesday 22 December 2026, 14 working days left".

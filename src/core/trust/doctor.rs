@@ -270,27 +270,27 @@ pub fn best(
     is_officer: impl Fn(&str) -> bool + Copy,
 ) -> Option<Policy> {
     let officers: Vec<&Observation> = seen.iter().map(|s| s.0).filter(|o| o.officer).collect();
-    let singles: Vec<Policy> = officers
+    // What each message fits on its own.
+    let singles: Vec<(&Observation, Policy)> = officers
         .iter()
-        .filter_map(|o| propose(&[*o], council_domain))
+        .filter_map(|o| propose(&[*o], council_domain).map(|p| (*o, p)))
         .collect();
     // The merge of each mode's messages first (it keeps only what most of
     // them show); single messages only when no merge fits.
-    let mut candidates = Vec::new();
-    for p in &singles {
-        let same: Vec<&Observation> = officers
-            .iter()
-            .copied()
-            .filter(|o| {
-                propose(&[*o], council_domain).is_some_and(|q| q.mode.name() == p.mode.name())
-            })
-            .collect();
-        if let Some(merged) = propose(&same, council_domain) {
-            candidates.push(merged);
-        }
-    }
+    let modes: BTreeSet<&str> = singles.iter().map(|(_, p)| p.mode.name()).collect();
+    let mut candidates: Vec<Policy> = modes
+        .into_iter()
+        .filter_map(|mode| {
+            let same: Vec<&Observation> = singles
+                .iter()
+                .filter(|(_, p)| p.mode.name() == mode)
+                .map(|(o, _)| *o)
+                .collect();
+            propose(&same, council_domain)
+        })
+        .collect();
     if candidates.is_empty() {
-        candidates = singles;
+        candidates = singles.into_iter().map(|(_, p)| p).collect();
     }
     let blocks: Vec<(&[u8], bool)> = seen.iter().map(|(o, b)| (*b, o.officer)).collect();
     candidates
