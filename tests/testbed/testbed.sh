@@ -10,7 +10,14 @@
 #   testbed.sh start-imap DIR     start Dovecot again (same ports and config)
 #   testbed.sh stop-smtp DIR      stop Postfix only
 #   testbed.sh start-smtp DIR     start Postfix again (same ports and config)
+#   testbed.sh stop-oauth DIR     stop the OAuth provider only
+#   testbed.sh start-oauth DIR    start it again (same port and clients; tokens are lost)
+#   testbed.sh oauth-secret DIR S give the client `foid` the secret S (the old one is
+#                                 revoked) and restart the provider
 #   testbed.sh status DIR         print which servers are running
+#
+# FOID_TB_OAUTH_TTL (seconds, default 3600) is the lifetime of the access tokens the
+# OAuth provider issues.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd -P)
@@ -24,6 +31,11 @@ clerk@council.test
 alice@public.test bob@public.test carol@public.test foi@whatdotheyknow.com"
 PACKAGES="dovecot-imapd dovecot-lmtpd postfix postgresql openssl"
 PGCACHE_ROOT=/var/tmp/foid-testbed-pgcache
+# The OAuth provider's npm packages, installed once per version of oauth-package.json.
+OAUTH_ROOT=/var/tmp/foid-testbed-oauth
+OAUTH_SECRET=testbed-oauth-secret
+OAUTH_DOVECOT_SECRET=testbed-dovecot-introspection
+OAUTH_SCOPES='"mail", "https://outlook.office365.com/.default", "https://mail.google.com/"'
 # Held while picking ports and starting, so test beds started in parallel see each
 # other's listeners and never pick the same port.
 PORT_LOCK=/tmp/foid-testbed-ports.lock
@@ -55,8 +67,30 @@ system_running() {
     [ -n "$f" ] && [ -r "$f" ] && alive "$(head -n1 "$f" | tr -d ' ')"
 }
 
+oauth_modules() { echo "$OAUTH_ROOT/$(sha256sum "$HERE/oauth-package.json" | cut -c1-16)"; }
+
+# The OAuth provider: oidc-provider from the npm registry, run by the machine's Node.js.
+install_oauth() {
+    local d tmp
+    d=$(oauth_modules)
+    [ -f "$d/node_modules/oidc-provider/package.json" ] && return 0
+    command -v node >/dev/null && command -v npm >/dev/null ||
+        die "Node.js and npm are needed for the test bed's OAuth provider"
+    log "installing the OAuth provider (npm oidc-provider) into $d"
+    mkdir -p "$OAUTH_ROOT"
+    tmp=$(mktemp -d "$OAUTH_ROOT/build.XXXXXX")
+    cp "$HERE/oauth-package.json" "$tmp/package.json"
+    if ! (cd "$tmp" && npm install --no-audit --no-fund --omit=dev) </dev/null >"$tmp/npm.log" 2>&1; then
+        cat "$tmp/npm.log" >&2; rm -rf "$tmp"; die "npm install of the OAuth provider failed"
+    fi
+    chmod -R a+rX "$tmp"
+    mv -T "$tmp" "$d" 2>/dev/null || rm -rf "$tmp"
+    [ -f "$d/node_modules/oidc-provider/package.json" ] || die "could not populate $d"
+}
+
 cmd_install() {
     local missing before="" s policy_made=""
+    install_oauth
     missing=$(missing_packages)
     if [ -z "$missing" ]; then
         log "all packages present ($PACKAGES)"
@@ -399,9 +433,9 @@ cmd_start() {
 
     exec 9>"$PORT_LOCK"
     flock -w 120 9 || die "could not take $PORT_LOCK"
-    local ports imap imaps smtp submission pgport
-    ports=$(pick_ports 5)
-    read -r imap imaps smtp submission pgport <<<"$ports"
+    local ports imap imaps smtp submission pgport oauth
+    ports=$(pick_ports 6)
+    read -r imap imaps smtp submission pgport oauth <<<"$ports"
 
     # Virtual users: one passwd-file for Dovecot, one texthash table for Postfix.
     local u
@@ -413,8 +447,13 @@ cmd_start() {
     declare -gA VARS=(
         [DIR]="$DIR" [INSTANCE]="foidtb-$(basename "$DIR")"
         [IMAP_PORT]=$imap [IMAPS_PORT]=$imaps [SMTP_PORT]=$smtp [SUBMISSION_PORT]=$submission
+        [OAUTH_PORT]=$oauth [OAUTH_DOVECOT_SECRET]=$OAUTH_DOVECOT_SECRET
     )
     render "$HERE/dovecot.conf.in" "$DIR/dovecot/dovecot.conf"
+    render "$HERE/dovecot-oauth2.conf.ext.in" "$DIR/dovecot/oauth2.conf.ext"
+    chown root:dovecot "$DIR/dovecot/oauth2.conf.ext"
+    chmod 640 "$DIR/dovecot/oauth2.conf.ext"
+    oauth_setup "$oauth"
     render "$HERE/postfix-main.cf.in" "$DIR/postfix/main.cf"
     render "$HERE/postfix-master.cf.in" "$DIR/postfix/master.cf"
     # Postfix re-reads (sleeping 300 ms a time) any config or table younger than ~2 s.
@@ -441,6 +480,16 @@ FOID_TB_PIDS=$DIR/testbed.pids
 FOID_TB_LOG_DIR=$DIR/log
 FOID_TB_DOVECOT_CONF=$DIR/dovecot/dovecot.conf
 FOID_TB_POSTFIX_CONF_DIR=$DIR/postfix
+FOID_TB_OAUTH_PORT=$oauth
+FOID_TB_OAUTH_ISSUER=http://127.0.0.1:$oauth
+FOID_TB_OAUTH_TOKEN_URL=http://127.0.0.1:$oauth/token
+FOID_TB_OAUTH_CLIENT_ID=foid
+FOID_TB_OAUTH_SECRET=$OAUTH_SECRET
+FOID_TB_OAUTH_CERT_CLIENT_ID=foid-cert
+FOID_TB_OAUTH_CERT=$DIR/oauth/client.pem
+FOID_TB_OAUTH_KEY=$DIR/oauth/client.key
+FOID_TB_OAUTH_TTL=${FOID_TB_OAUTH_TTL:-3600}
+FOID_TB_OAUTH_LOG=$DIR/log/oauth.log
 EOF
     : > "$DIR/testbed.pids"
 
@@ -451,11 +500,13 @@ EOF
         -w -t "$WAIT_SECS" start) </dev/null >"$DIR/log/pg_ctl.log" 2>&1 9>&- &
     local pg_ctl_pid=$!
 
+    start_oauth
     start_dovecot
 
     start_postfix || return 1
     wait_dovecot
     wait_postfix "$smtp" "$submission"
+    wait_port "oauth provider" "$oauth" "$DIR/log/oauth.log"
 
     if ! wait "$pg_ctl_pid"; then
         log "postgres did not start"
@@ -468,6 +519,71 @@ EOF
     exec 9>&-
     trap - EXIT
     log "started in $DIR (env: $DIR/testbed.env)"
+}
+
+# ---------------------------------------------------------------------------- OAuth
+
+# oauth_setup PORT: the provider's configuration and the certificate of the client that
+# authenticates with a signed assertion (RSA, as Entra ID requires).
+oauth_setup() {
+    local port=$1 o="$DIR/oauth"
+    [ -f "$(oauth_modules)/node_modules/oidc-provider/package.json" ] ||
+        die "the OAuth provider is not installed; run '$0 install' first"
+    mkdir -p "$o"
+    openssl req -x509 -new -newkey rsa:2048 -nodes -keyout "$o/client.key" -out "$o/client.pem" \
+        -days 30 -subj "/CN=foid test client" 2>"$o/openssl.log"
+    chmod 644 "$o/client.key" "$o/client.pem"
+    oauth_write_conf "$port" "$OAUTH_SECRET" "${FOID_TB_OAUTH_TTL:-3600}"
+}
+
+# oauth_write_conf PORT SECRET TTL
+oauth_write_conf() {
+    cat > "$DIR/oauth/provider.json.tmp" <<EOF
+{
+  "port": $1,
+  "ttl_seconds": $3,
+  "scopes": [$OAUTH_SCOPES],
+  "clients": [
+    {"client_id": "foid", "client_secret": "$2", "mailbox": "foi@$DOMAIN"},
+    {"client_id": "foid-cert", "certificate_file": "$DIR/oauth/client.pem", "mailbox": "foi@$DOMAIN"},
+    {"client_id": "dovecot", "client_secret": "$OAUTH_DOVECOT_SECRET"}
+  ]
+}
+EOF
+    mv "$DIR/oauth/provider.json.tmp" "$DIR/oauth/provider.json"
+}
+
+start_oauth() {
+    # Node resolves `oidc-provider` from the script's own directory: run a copy of the
+    # script placed beside the installed node_modules.
+    local d
+    d=$(oauth_modules)
+    cp "$HERE/oauth-provider.mjs" "$d/oauth-provider.mjs.tmp.$$"
+    mv "$d/oauth-provider.mjs.tmp.$$" "$d/oauth-provider.mjs"
+    setsid node "$d/oauth-provider.mjs" "$DIR/oauth/provider.json" \
+        </dev/null >>"$DIR/log/oauth.log" 2>&1 9>&- &
+    write_pid oauth $!
+}
+
+cmd_start_oauth() {
+    resolve_dir "${1:-}"
+    [ -r "$DIR/testbed.env" ] || die "$DIR has no test bed (no testbed.env)"
+    if alive "$(read_pid oauth)"; then log "oauth provider already running"; return 0; fi
+    start_oauth
+    wait_port "oauth provider" "$(env_get FOID_TB_OAUTH_PORT)" "$DIR/log/oauth.log"
+}
+
+cmd_stop_oauth() {
+    resolve_dir "${1:-}"
+    stop_pid oauth "$(read_pid oauth)" node TERM
+}
+
+cmd_oauth_secret() {
+    resolve_dir "${1:-}"
+    [ -n "${2:-}" ] || die "usage: $0 oauth-secret DIR SECRET"
+    cmd_stop_oauth "$DIR"
+    oauth_write_conf "$(env_get FOID_TB_OAUTH_PORT)" "$2" "$(env_get FOID_TB_OAUTH_TTL)"
+    cmd_start_oauth "$DIR"
 }
 
 # ---------------------------------------------------------------------------- postfix
@@ -534,6 +650,7 @@ cmd_stop() {
     dpid=$(read_pid dovecot); [ -n "$dpid" ] || dpid=$(head -n1 "$DIR/dovecot/run/master.pid" 2>/dev/null || true)
     ppid=$(read_pid postfix); [ -n "$ppid" ] || ppid=$(tr -d ' ' < "$DIR/postfix-queue/pid/master.pid" 2>/dev/null || true)
     gpid=$(read_pid postgres); [ -n "$gpid" ] || gpid=$(head -n1 "$DIR/pg/postmaster.pid" 2>/dev/null || true)
+    stop_pid oauth "$(read_pid oauth)" node TERM &
     # In parallel; PostgreSQL gets SIGINT (fast shutdown): SIGTERM ("smart") would wait
     # for clients to disconnect.
     stop_pid postfix "$ppid" master TERM group &
@@ -545,8 +662,8 @@ cmd_stop() {
 cmd_status() {
     resolve_dir "${1:-}"
     local name exe pid rc=0
-    for name in dovecot postfix postgres; do
-        case $name in dovecot) exe=dovecot ;; postfix) exe=master ;; postgres) exe=postgres ;; esac
+    for name in dovecot postfix postgres oauth; do
+        case $name in dovecot) exe=dovecot ;; postfix) exe=master ;; postgres) exe=postgres ;; oauth) exe=node ;; esac
         pid=$(read_pid "$name")
         if alive "$pid" && [ "$(exe_of "$pid")" = "$exe" ]; then
             echo "$name running (pid $pid)"
@@ -568,6 +685,9 @@ case "$CMD" in
     stop-imap) cmd_stop_imap "$@" ;;
     start-smtp) cmd_start_smtp "$@" ;;
     stop-smtp) cmd_stop_smtp "$@" ;;
+    start-oauth) cmd_start_oauth "$@" ;;
+    stop-oauth) cmd_stop_oauth "$@" ;;
+    oauth-secret) cmd_oauth_secret "$@" ;;
     status) cmd_status "$@" ;;
-    *) die "usage: $0 {install|start DIR|stop DIR|start-imap DIR|stop-imap DIR|start-smtp DIR|stop-smtp DIR|status DIR}" ;;
+    *) die "usage: $0 {install|start DIR|stop DIR|start-imap DIR|stop-imap DIR|start-smtp DIR|stop-smtp DIR|start-oauth DIR|stop-oauth DIR|oauth-secret DIR SECRET|status DIR}" ;;
 esac
