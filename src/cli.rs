@@ -337,6 +337,28 @@ async fn check_config(path: Option<&Path>, connect: bool) -> Result<ExitCode> {
     }
     .await;
     report("database", db);
+    let tokens = [
+        config.imap.as_ref().map(|i| &i.connection),
+        config.smtp.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|c| c.tokens.clone());
+    if let Some(tokens) = tokens {
+        let result = async {
+            let token = tokens.token().await?;
+            let left = token.expires_at.duration_since(jiff::Timestamp::now());
+            Ok(format!(
+                "from {}, expires {} (in {} min), scope {}",
+                token.issued_by,
+                token.expires_at.round(jiff::Unit::Second)?,
+                left.as_secs() / 60,
+                token.scope.as_deref().unwrap_or("not stated"),
+            ))
+        }
+        .await;
+        report("oauth2 token", result);
+    }
     if let Some(imap) = &config.imap {
         let result = async {
             let mut conn = crate::mail::imap::ImapConnection::connect(imap).await?;

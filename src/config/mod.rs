@@ -3,7 +3,9 @@
 //! Every error names the key (`[imap] port`) and what is wrong with it, so an
 //! IT officer can fix the file without reading code.
 
+mod oauth;
 mod trust;
+pub use oauth::*;
 pub use trust::*;
 
 use std::fmt;
@@ -37,6 +39,8 @@ pub struct Config {
     #[serde(default)]
     pub approval: Approval,
     pub trust: Option<Trust>,
+    /// The token source for `auth = "oauth2"` in `[imap]` or `[smtp]`.
+    pub oauth2: Option<OAuth2>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -132,12 +136,21 @@ pub struct Connection {
     #[serde(default = "default_tls")]
     pub tls: Tls,
     pub ca_file: Option<PathBuf>,
+    #[serde(default)]
+    pub auth: AuthMethod,
+    /// For `auth = "oauth2"`: the mechanism that carries the token.
+    #[serde(default)]
+    pub sasl_mechanism: SaslMechanism,
     pub username: Option<String>,
     pub password: Option<String>,
     pub password_env: Option<String>,
     pub password_file: Option<PathBuf>,
     #[serde(default = "default_timeout_seconds")]
     pub timeout_seconds: u64,
+    /// Set when the configuration is loaded: the one token cache that
+    /// `[imap]` and `[smtp]` share.
+    #[serde(skip)]
+    pub tokens: Option<std::sync::Arc<crate::mail::oauth::TokenSource>>,
 }
 
 fn default_tls() -> Tls {
@@ -177,6 +190,10 @@ struct ImapFile {
     #[serde(default = "default_tls")]
     tls: Tls,
     ca_file: Option<PathBuf>,
+    #[serde(default)]
+    auth: AuthMethod,
+    #[serde(default)]
+    sasl_mechanism: SaslMechanism,
     username: Option<String>,
     password: Option<String>,
     password_env: Option<String>,
@@ -209,11 +226,14 @@ impl From<ImapFile> for Imap {
                 port: f.port,
                 tls: f.tls,
                 ca_file: f.ca_file,
+                auth: f.auth,
+                sasl_mechanism: f.sasl_mechanism,
                 username: f.username,
                 password: f.password,
                 password_env: f.password_env,
                 password_file: f.password_file,
                 timeout_seconds: f.timeout_seconds,
+                tokens: None,
             },
             mailbox: f.mailbox,
             processed_folder: f.processed_folder,
@@ -404,12 +424,13 @@ impl Config {
 
     /// Parses and validates configuration text; `path` is only for messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Syntax {
             path: path.to_path_buf(),
             message: describe_toml_error(&e),
         })?;
         let problems = config.problems();
         if problems.is_empty() {
+            config.share_token_source();
             Ok(config)
         } else {
             Err(ConfigError::Invalid {
@@ -446,6 +467,32 @@ impl Config {
             intake: Intake::default(),
             approval: Approval::default(),
             trust: None,
+            oauth2: None,
+        }
+    }
+
+    /// Gives `[imap]` and `[smtp]` one token source between them when
+    /// either logs in with OAuth 2.0: one token serves both.
+    fn share_token_source(&mut self) {
+        let Some(oauth2) = &self.oauth2 else { return };
+        let mailbox = oauth2
+            .subject
+            .clone()
+            .or_else(|| {
+                self.imap
+                    .as_ref()
+                    .and_then(|i| i.connection.username.clone())
+            })
+            .or_else(|| self.smtp.as_ref().and_then(|s| s.username.clone()));
+        let source = std::sync::Arc::new(crate::mail::oauth::TokenSource::new(
+            oauth2.clone(),
+            mailbox,
+        ));
+        let imap = self.imap.as_mut().map(|i| &mut i.connection);
+        for connection in [imap, self.smtp.as_mut()].into_iter().flatten() {
+            if connection.auth == AuthMethod::Oauth2 {
+                connection.tokens = Some(source.clone());
+            }
         }
     }
 
@@ -638,6 +685,28 @@ impl Config {
         if let Some(trust) = &self.trust {
             trust.problems(&mut bad);
         }
+        let imap = self.imap.as_ref().map(|i| &i.connection);
+        let oauth_users: Vec<&str> = [("imap", imap), ("smtp", self.smtp.as_ref())]
+            .into_iter()
+            .filter_map(|(section, c)| Some((section, c?)))
+            .filter(|(_, c)| c.auth == AuthMethod::Oauth2)
+            .map(|(section, _)| section)
+            .collect();
+        match (&self.oauth2, oauth_users.is_empty()) {
+            (None, false) => bad(
+                "[oauth2]",
+                format!(
+                    "missing: [{}] auth = \"oauth2\" needs the [oauth2] section",
+                    oauth_users.join("] and [")
+                ),
+            ),
+            (Some(_), true) => bad(
+                "[oauth2]",
+                "is configured but neither [imap] nor [smtp] has auth = \"oauth2\"".into(),
+            ),
+            (Some(oauth2), false) => oauth2.problems(&mut bad),
+            (None, true) => {}
+        }
         if self.intake.max_message_bytes < 64 * 1024 {
             bad(
                 "[intake] max_message_bytes",
@@ -667,42 +736,44 @@ fn connection_problems(section: &str, c: &Connection, bad: &mut impl FnMut(&str,
             ),
         );
     }
-    let sources = [
-        c.password.is_some(),
-        c.password_env.is_some(),
-        c.password_file.is_some(),
-    ]
-    .iter()
-    .filter(|s| **s)
-    .count();
-    if sources > 1 {
-        bad(
-            &format!("[{section}] password"),
-            "give only one of password, password_env and password_file".into(),
-        );
-    }
-    if c.username.is_some() && sources == 0 {
-        bad(
-            &format!("[{section}] password"),
-            "username is set but no password, password_env or password_file".into(),
-        );
-    }
-    if let Some(var) = &c.password_env {
-        if std::env::var_os(var).is_none() {
-            bad(
-                &format!("[{section}] password_env"),
-                format!("environment variable {var} is not set"),
-            );
+    let password = c.password_secret();
+    match c.auth {
+        AuthMethod::Password => {
+            if c.username.is_some() && password.given() == 0 {
+                bad(
+                    &format!("[{section}] password"),
+                    "username is set but no password, password_env or password_file".into(),
+                );
+            }
+            if c.sasl_mechanism != SaslMechanism::Auto {
+                bad(
+                    &format!("[{section}] sasl_mechanism"),
+                    "is for auth = \"oauth2\"; password logins use the server's LOGIN/PLAIN".into(),
+                );
+            }
+        }
+        AuthMethod::Oauth2 => {
+            if c.username.as_deref().is_none_or(|u| u.trim().is_empty()) {
+                bad(
+                    &format!("[{section}] username"),
+                    "missing: with auth = \"oauth2\" it is the mailbox's address".into(),
+                );
+            }
+            if password.given() > 0 {
+                bad(
+                    &format!("[{section}] password"),
+                    "auth = \"oauth2\" takes no password: the secret goes in [oauth2]".into(),
+                );
+            }
+            if section == "smtp" && c.sasl_mechanism == SaslMechanism::Oauthbearer {
+                bad(
+                    "[smtp] sasl_mechanism",
+                    "foid's SMTP client speaks XOAUTH2 only (what Exchange Online and Gmail offer); use \"auto\" or \"xoauth2\"".into(),
+                );
+            }
         }
     }
-    if let Some(file) = &c.password_file {
-        if !file.is_file() {
-            bad(
-                &format!("[{section}] password_file"),
-                format!("{} does not exist or is not a file", file.display()),
-            );
-        }
-    }
+    check_secret(section, &password, bad);
     if let Some(file) = &c.ca_file {
         if !file.is_file() {
             bad(
@@ -727,6 +798,7 @@ impl fmt::Debug for Connection {
             .field("port", &self.port)
             .field("tls", &self.tls)
             .field("ca_file", &self.ca_file)
+            .field("auth", &self.auth)
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("password_env", &self.password_env)
@@ -740,21 +812,16 @@ impl Connection {
     /// The secret, read when needed so it never sits in the parsed config
     /// longer than necessary and is never logged.
     pub fn password(&self) -> anyhow::Result<Option<String>> {
-        use anyhow::Context;
-        if let Some(p) = &self.password {
-            return Ok(Some(p.clone()));
+        self.password_secret().read()
+    }
+
+    fn password_secret(&self) -> Secret<'_> {
+        Secret {
+            key: "password",
+            inline: self.password.as_deref(),
+            env: self.password_env.as_deref(),
+            file: self.password_file.as_deref(),
         }
-        if let Some(var) = &self.password_env {
-            return std::env::var(var)
-                .map(Some)
-                .with_context(|| format!("password_env: environment variable {var} is not set"));
-        }
-        if let Some(file) = &self.password_file {
-            let text = std::fs::read_to_string(file)
-                .with_context(|| format!("password_file: cannot read {}", file.display()))?;
-            return Ok(Some(text.trim_end_matches(['\r', '\n']).to_string()));
-        }
-        Ok(None)
     }
 
     pub fn port_or(&self, implicit: u16, plain: u16) -> u16 {
@@ -762,6 +829,70 @@ impl Connection {
             Tls::Implicit => implicit,
             Tls::Starttls | Tls::None => plain,
         })
+    }
+}
+
+/// A secret given inline, by environment variable (`KEY_env`) or in a file
+/// (`KEY_file`), read only when it is needed and never logged.
+pub struct Secret<'a> {
+    pub key: &'static str,
+    pub inline: Option<&'a str>,
+    pub env: Option<&'a str>,
+    pub file: Option<&'a Path>,
+}
+
+impl Secret<'_> {
+    /// How many of the three ways were used.
+    pub fn given(&self) -> usize {
+        usize::from(self.inline.is_some())
+            + usize::from(self.env.is_some())
+            + usize::from(self.file.is_some())
+    }
+
+    pub fn read(&self) -> anyhow::Result<Option<String>> {
+        use anyhow::Context;
+        let key = self.key;
+        if let Some(value) = self.inline {
+            return Ok(Some(value.to_string()));
+        }
+        if let Some(var) = self.env {
+            return std::env::var(var)
+                .map(Some)
+                .with_context(|| format!("{key}_env: environment variable {var} is not set"));
+        }
+        if let Some(file) = self.file {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("{key}_file: cannot read {}", file.display()))?;
+            return Ok(Some(text.trim_end_matches(['\r', '\n']).to_string()));
+        }
+        Ok(None)
+    }
+}
+
+/// One source at most, and the one given must be there.
+fn check_secret(section: &str, secret: &Secret<'_>, bad: &mut impl FnMut(&str, String)) {
+    let key = secret.key;
+    if secret.given() > 1 {
+        bad(
+            &format!("[{section}] {key}"),
+            format!("give only one of {key}, {key}_env and {key}_file"),
+        );
+    }
+    if let Some(var) = secret.env {
+        if std::env::var_os(var).is_none() {
+            bad(
+                &format!("[{section}] {key}_env"),
+                format!("environment variable {var} is not set"),
+            );
+        }
+    }
+    if let Some(file) = secret.file {
+        if !file.is_file() {
+            bad(
+                &format!("[{section}] {key}_file"),
+                format!("{} does not exist or is not a file", file.display()),
+            );
+        }
     }
 }
 
@@ -973,6 +1104,99 @@ team = ["officer1@council.test"]
         ));
         assert_eq!(p.len(), 1, "{p:?}");
         assert!(p[0].starts_with("[holidays] add[0].date:"), "{p:?}");
+    }
+
+    fn with_oauth(oauth2: &str) -> String {
+        format!(
+            "{}\n[oauth2]\n{oauth2}\n",
+            GOOD.replace("password = \"x\"", "auth = \"oauth2\"")
+        )
+    }
+
+    #[test]
+    fn oauth2_logins_are_checked_by_key() {
+        let entra =
+            "provider = \"entra\"\ntenant_id = \"t\"\nclient_id = \"c\"\nclient_secret = \"s\"";
+        let c = parse(&with_oauth(entra)).expect("valid");
+        let imap = c.imap.expect("imap");
+        assert_eq!(imap.connection.auth, AuthMethod::Oauth2);
+        assert!(
+            imap.connection.tokens.is_some(),
+            "the token source is attached"
+        );
+
+        let p = problems_of(&GOOD.replace("password = \"x\"", "auth = \"oauth2\""));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].starts_with("[oauth2]: missing: [imap] auth = \"oauth2\""),
+            "{p:?}"
+        );
+
+        let p = problems_of(&format!("{GOOD}\n[oauth2]\n{entra}\n"));
+        assert!(p[0].contains("neither [imap] nor [smtp] has auth"), "{p:?}");
+
+        let p = problems_of(&with_oauth(&entra.replace("tenant_id = \"t\"\n", "")));
+        assert_eq!(
+            p,
+            vec!["[oauth2] tenant_id: missing: provider \"entra\" needs it"]
+        );
+
+        let both = format!(
+            "{entra}\ncertificate_file = \"Cargo.toml\"\nprivate_key_file = \"Cargo.toml\""
+        );
+        let p = problems_of(&with_oauth(&both));
+        assert!(
+            p[0].starts_with("[oauth2] client_secret: give either"),
+            "{p:?}"
+        );
+
+        let half = entra.replace("client_secret = \"s\"", "certificate_file = \"Cargo.toml\"");
+        let p = problems_of(&with_oauth(&half));
+        assert!(
+            p.iter().any(|m| m.starts_with(
+                "[oauth2] certificate_file: certificate_file and private_key_file go together"
+            )),
+            "{p:?}"
+        );
+
+        let p = problems_of(&with_oauth(
+            "provider = \"generic\"\ntoken_url = \"http://idp.council.test/token\"\nclient_id = \"c\"\nclient_secret = \"s\"\nscope = \"mail\"",
+        ));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].starts_with("[oauth2] token_url:") && p[0].contains("in clear"),
+            "{p:?}"
+        );
+
+        let p = problems_of(&with_oauth(
+            "provider = \"google\"\nservice_account_file = \"Cargo.toml\"\nclient_id = \"c\"",
+        ));
+        assert!(
+            p[0].starts_with("[oauth2] client_id: provider \"google\" takes"),
+            "{p:?}"
+        );
+
+        let p = problems_of(
+            &with_oauth(entra).replace("auth = \"oauth2\"", "auth = \"oauth2\"\npassword = \"x\""),
+        );
+        assert!(
+            p[0].starts_with("[imap] password: auth = \"oauth2\" takes no password"),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn smtp_oauthbearer_is_refused_with_why() {
+        let text = format!(
+            "{}\n[smtp]\nhost = \"smtp.council.test\"\nauth = \"oauth2\"\nsasl_mechanism = \"oauthbearer\"\nusername = \"foi@council.test\"\n",
+            with_oauth("provider = \"entra\"\ntenant_id = \"t\"\nclient_id = \"c\"\nclient_secret = \"s\"")
+        );
+        let p = problems_of(&text);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].starts_with("[smtp] sasl_mechanism:") && p[0].contains("XOAUTH2 only"),
+            "{p:?}"
+        );
     }
 
     #[test]

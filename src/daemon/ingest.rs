@@ -139,16 +139,26 @@ async fn session(
             return Ok(());
         }
         if conn.features.idle && cfg.use_idle {
-            let wait = Duration::from_secs(cfg.idle_minutes * 60);
+            let wait = conn.wait_within_login(Duration::from_secs(cfg.idle_minutes * 60));
             let (next, stopped) = conn.idle_wait(wait, stop).await?;
             conn = next;
             if stopped {
                 conn.logout().await;
                 return Ok(());
             }
-        } else if sleep_or_stop(stop, Duration::from_secs(cfg.poll_seconds)).await {
+        } else {
+            let wait = conn.wait_within_login(Duration::from_secs(cfg.poll_seconds));
+            if sleep_or_stop(stop, wait).await {
+                conn.logout().await;
+                return Ok(());
+            }
+        }
+        if conn.login_expired() {
+            // Log in again with a fresh token before the server ends the
+            // session for an expired one.
             conn.logout().await;
-            return Ok(());
+            conn = ImapConnection::connect(cfg).await?;
+            info!("IMAP session renewed with a fresh OAuth 2.0 token");
         }
     }
 }

@@ -2,7 +2,7 @@
 //! plaintext) with socket timeouts, and the few commands ingestion needs.
 
 use std::pin::Pin;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use futures::TryStreamExt;
@@ -11,7 +11,151 @@ use tokio::net::TcpStream;
 use tokio_io_timeout::TimeoutStream;
 use tokio_rustls::client::TlsStream;
 
-use crate::config::{Imap, Tls};
+use crate::config::{AuthMethod, Connection, Imap, SaslMechanism, Tls};
+use crate::mail::sasl::{self, Mechanism};
+
+/// Logs in with a bearer token over the mechanism the server offers. A
+/// refusal fetches a new token and tries once more (the first may have
+/// been revoked since it was cached); a second refusal is reported with
+/// the server's reason, for the backoff of the caller.
+async fn oauth_login(
+    mut client: async_imap::Client<TimedStream>,
+    c: &Connection,
+    username: &str,
+    port: u16,
+) -> Result<(ImapSession, crate::mail::oauth::Token)> {
+    let tokens = c
+        .tokens
+        .as_ref()
+        .ok_or_else(|| anyhow!("[imap] auth = \"oauth2\" but no [oauth2] token source"))?;
+    let offered = auth_mechanisms(&mut client).await?;
+    let mechanism = choose_mechanism(c.sasl_mechanism, &offered)?;
+    let mut refused = None;
+    for attempt in 0..2 {
+        let token = tokens
+            .token()
+            .await
+            .context("getting an OAuth 2.0 token for IMAP")?;
+        let mut auth = BearerAuthenticator {
+            initial: match mechanism {
+                Mechanism::Xoauth2 => sasl::xoauth2(username, token.secret()),
+                Mechanism::Oauthbearer => {
+                    sasl::oauthbearer(username, token.secret(), &c.host, port)
+                }
+            },
+            mechanism,
+            sent: false,
+            error: None,
+        };
+        match client.authenticate(mechanism.name(), &mut auth).await {
+            Ok(session) => return Ok((session, token)),
+            Err((e, back)) => {
+                client = back;
+                let detail = auth
+                    .error
+                    .as_deref()
+                    .map(sasl::describe_error_challenge)
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default();
+                refused = Some(format!("{e}{detail}"));
+                if attempt == 0 {
+                    tracing::info!("IMAP refused the OAuth 2.0 token; trying once with a new one");
+                    tokens.forget(&token).await;
+                }
+            }
+        }
+    }
+    bail!(
+        "IMAP server refused {} for {username} with a token the identity provider issued: {}; \
+         the application may lack access to this mailbox (Exchange Online: IMAP.AccessAsApp \
+         and Add-MailboxPermission for its service principal; Google: domain-wide delegation)",
+        mechanism.name(),
+        refused.unwrap_or_default()
+    )
+}
+
+/// The `AUTH=` capabilities, asked for before login (Exchange's greeting
+/// lists none).
+async fn auth_mechanisms(client: &mut async_imap::Client<TimedStream>) -> Result<Vec<String>> {
+    use async_imap::imap_proto::{Capability, Response};
+    client
+        .get_mut()
+        .write_all(b"C0 CAPABILITY\r\n")
+        .await
+        .context("IMAP CAPABILITY")?;
+    client.get_mut().flush().await.context("IMAP CAPABILITY")?;
+    let mut mechanisms = Vec::new();
+    loop {
+        let response = client
+            .read_response()
+            .await
+            .context("IMAP CAPABILITY")?
+            .ok_or_else(|| anyhow!("IMAP server closed the connection at CAPABILITY"))?;
+        match response.parsed() {
+            Response::Capabilities(caps) => {
+                for cap in caps {
+                    if let Capability::Auth(m) = cap {
+                        mechanisms.push(m.to_ascii_uppercase());
+                    }
+                }
+            }
+            Response::Done { tag, status, .. } if tag.0 == "C0" => {
+                if !matches!(status, async_imap::imap_proto::Status::Ok) {
+                    bail!("IMAP CAPABILITY failed: {status:?}");
+                }
+                return Ok(mechanisms);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn choose_mechanism(wanted: SaslMechanism, offered: &[String]) -> Result<Mechanism> {
+    let has = |m: Mechanism| offered.iter().any(|o| o == m.name());
+    let pick = match wanted {
+        SaslMechanism::Xoauth2 => Some(Mechanism::Xoauth2),
+        SaslMechanism::Oauthbearer => Some(Mechanism::Oauthbearer),
+        SaslMechanism::Auto => [Mechanism::Xoauth2, Mechanism::Oauthbearer]
+            .into_iter()
+            .find(|m| has(*m)),
+    };
+    match pick {
+        Some(m) if has(m) => Ok(m),
+        _ => bail!(
+            "the IMAP server offers no OAuth 2.0 login{} (it offers AUTH={})",
+            match wanted {
+                SaslMechanism::Auto => String::new(),
+                _ => format!(" over {wanted:?}"),
+            },
+            if offered.is_empty() {
+                "nothing".to_string()
+            } else {
+                offered.join(" AUTH=")
+            }
+        ),
+    }
+}
+
+/// Sends the initial response at the first continuation; answers an error
+/// challenge as the mechanism requires, keeping it for the report.
+struct BearerAuthenticator {
+    initial: String,
+    mechanism: Mechanism,
+    sent: bool,
+    error: Option<Vec<u8>>,
+}
+
+impl async_imap::Authenticator for &mut BearerAuthenticator {
+    type Response = String;
+    fn process(&mut self, challenge: &[u8]) -> String {
+        if self.sent {
+            self.error = Some(challenge.to_vec());
+            return sasl::after_error(self.mechanism).to_string();
+        }
+        self.sent = true;
+        std::mem::take(&mut self.initial)
+    }
+}
 
 /// A TCP connection, with or without TLS.
 #[derive(Debug)]
@@ -85,6 +229,10 @@ pub struct ImapConnection {
     /// Exchange).
     pub delimiter: String,
     timeout: Duration,
+    /// With OAuth 2.0: when the token this session logged in with is due
+    /// for renewal. Exchange Online ends a session whose token expires, so
+    /// the session is ended and opened again with a fresh token first.
+    pub login_valid_until: Option<Instant>,
 }
 
 pub async fn tls_connect(
@@ -145,11 +293,20 @@ impl ImapConnection {
                     .ok_or_else(|| anyhow!("IMAP server closed the connection before greeting"))?;
             }
             let username = c.username.clone().unwrap_or_default();
-            let password = c.password()?.unwrap_or_default();
-            let mut session = client
-                .login(&username, &password)
-                .await
-                .map_err(|(e, _)| anyhow!("IMAP login as {username} failed: {e}"))?;
+            let (mut session, login_valid_until) = match c.auth {
+                AuthMethod::Password => {
+                    let password = c.password()?.unwrap_or_default();
+                    let session = client
+                        .login(&username, &password)
+                        .await
+                        .map_err(|(e, _)| anyhow!("IMAP login as {username} failed: {e}"))?;
+                    (session, None)
+                }
+                AuthMethod::Oauth2 => {
+                    let (session, token) = oauth_login(client, c, &username, port).await?;
+                    (session, Some(token.renew_at))
+                }
+            };
             let caps = session.capabilities().await.context("IMAP CAPABILITY")?;
             let features = ServerFeatures {
                 idle: caps.has_str("IDLE"),
@@ -173,6 +330,7 @@ impl ImapConnection {
                 features,
                 delimiter,
                 timeout,
+                login_valid_until,
             })
         };
         tokio::time::timeout(timeout * 2, step)
@@ -291,6 +449,7 @@ impl ImapConnection {
             features,
             delimiter,
             timeout,
+            login_valid_until,
         } = self;
         let mut idle = session.idle();
         idle.init().await.context("starting IDLE")?;
@@ -325,9 +484,25 @@ impl ImapConnection {
                 features,
                 delimiter,
                 timeout,
+                login_valid_until,
             },
             stopped || *stop.borrow(),
         ))
+    }
+
+    /// `wait`, shortened so that it ends when the login's token is due for
+    /// renewal.
+    pub fn wait_within_login(&self, wait: Duration) -> Duration {
+        match self.login_valid_until {
+            Some(until) => wait.min(until.saturating_duration_since(Instant::now())),
+            None => wait,
+        }
+    }
+
+    /// The token this session logged in with is due for renewal.
+    pub fn login_expired(&self) -> bool {
+        self.login_valid_until
+            .is_some_and(|until| Instant::now() >= until)
     }
 
     pub async fn logout(mut self) {

@@ -5,16 +5,30 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use lettre::address::Envelope;
-use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Certificate, Tls as LettreTls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::AsyncSmtpTransportBuilder;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
-use crate::config::{Connection, Tls};
+use crate::config::{AuthMethod, Connection, Tls};
+use crate::mail::oauth::{Token, TokenSource};
 
 pub struct SmtpSender {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    login: Login,
     timeout: Duration,
+}
+
+enum Login {
+    /// No login, or a password: one transport for every send.
+    Fixed(AsyncSmtpTransport<Tokio1Executor>),
+    /// XOAUTH2 with the current token: a transport per send (lettre opens
+    /// a connection per send anyway).
+    Token {
+        builder: AsyncSmtpTransportBuilder,
+        user: String,
+        tokens: std::sync::Arc<TokenSource>,
+    },
 }
 
 /// Why a send failed, as far as retrying is concerned.
@@ -69,24 +83,87 @@ impl SmtpSender {
                 _ => LettreTls::Required(params),
             });
         }
-        if let Some(user) = &c.username {
-            let password = c.password()?.unwrap_or_default();
-            builder = builder.credentials(Credentials::new(user.clone(), password));
+        let login = match (c.auth, &c.username) {
+            (AuthMethod::Oauth2, user) => Login::Token {
+                builder: builder.authentication(vec![Mechanism::Xoauth2]),
+                user: user.clone().unwrap_or_default(),
+                tokens: c
+                    .tokens
+                    .clone()
+                    .context("[smtp] auth = \"oauth2\" but no [oauth2] token source")?,
+            },
+            (AuthMethod::Password, Some(user)) => {
+                let password = c.password()?.unwrap_or_default();
+                Login::Fixed(
+                    builder
+                        .credentials(Credentials::new(user.clone(), password))
+                        .build(),
+                )
+            }
+            (AuthMethod::Password, None) => Login::Fixed(builder.build()),
+        };
+        Ok(SmtpSender { login, timeout })
+    }
+
+    /// The transport to use now, and the token it carries.
+    async fn transport(
+        &self,
+    ) -> Result<(AsyncSmtpTransport<Tokio1Executor>, Option<Token>), SendError> {
+        match &self.login {
+            Login::Fixed(transport) => Ok((transport.clone(), None)),
+            Login::Token {
+                builder,
+                user,
+                tokens,
+            } => {
+                let token = tokens.token().await.map_err(|e| {
+                    SendError::Unavailable(format!("no OAuth 2.0 token for SMTP: {e}"))
+                })?;
+                let transport = builder
+                    .clone()
+                    .credentials(Credentials::new(user.clone(), token.secret().to_string()))
+                    .build();
+                Ok((transport, Some(token)))
+            }
         }
-        Ok(SmtpSender {
-            transport: builder.build(),
-            timeout,
-        })
+    }
+
+    /// A login refused with a token: forget it, so the one retry (and
+    /// every later send) fetches a new one. Says whether to retry.
+    async fn refused_token(&self, token: Option<&Token>) -> bool {
+        match (&self.login, token) {
+            (Login::Token { tokens, .. }, Some(token)) => {
+                tokens.forget(token).await;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// With a token, lettre reports the server's XOAUTH2 error challenge
+    /// (RFC 7628 section 3.2.2) as a client error: that too is a refusal.
+    fn is_token_refusal(&self, e: &lettre::transport::smtp::Error) -> bool {
+        is_login_refusal(e) || (matches!(self.login, Login::Token { .. }) && e.is_client())
     }
 
     /// Connects, says EHLO, authenticates if configured, and quits.
     pub async fn check(&self) -> Result<()> {
-        let ok = tokio::time::timeout(self.timeout * 2, self.transport.test_connection())
-            .await
-            .context("SMTP connection timed out")?
-            .context("SMTP connection failed")?;
-        anyhow::ensure!(ok, "SMTP server did not accept the connection");
-        Ok(())
+        for attempt in 0..2 {
+            let (transport, token) = self.transport().await?;
+            let result = tokio::time::timeout(self.timeout * 2, transport.test_connection())
+                .await
+                .context("SMTP connection timed out")?;
+            match result {
+                Ok(true) => return Ok(()),
+                Ok(false) => anyhow::bail!("SMTP server did not accept the connection"),
+                Err(e)
+                    if attempt == 0
+                        && self.is_token_refusal(&e)
+                        && self.refused_token(token.as_ref()).await => {}
+                Err(e) => return Err(e).context("SMTP connection failed"),
+            }
+        }
+        anyhow::bail!("SMTP server refused the login")
     }
 
     /// Sends rendered bytes. The whole exchange is bounded: lettre's own
@@ -102,21 +179,26 @@ impl SmtpSender {
             .map_err(|e| SendError::Permanent(format!("bad recipient: {e}")))?;
         let envelope = Envelope::new(Some(from), to)
             .map_err(|e| SendError::Permanent(format!("bad envelope: {e}")))?;
-        match tokio::time::timeout(self.timeout * 3, self.transport.send_raw(&envelope, bytes))
-            .await
-        {
+        let (transport, token) = self.transport().await?;
+        let mut result =
+            tokio::time::timeout(self.timeout * 3, transport.send_raw(&envelope, bytes)).await;
+        if let Ok(Err(e)) = &result {
+            if self.is_token_refusal(e) && self.refused_token(token.as_ref()).await {
+                tracing::info!("SMTP refused the OAuth 2.0 token; trying once with a new one");
+                let (transport, _) = self.transport().await?;
+                result =
+                    tokio::time::timeout(self.timeout * 3, transport.send_raw(&envelope, bytes))
+                        .await;
+            }
+        }
+        match result {
             Err(_) => Err(SendError::Temporary("SMTP send timed out".into())),
             Ok(Ok(_)) => Ok(()),
             // Replies about the session, not the message: the login was
             // refused, or the service is closing. Nothing of this message
             // is wrong, and every other message would fare the same.
             Ok(Err(e))
-                if e.status().is_some_and(|c| {
-                    matches!(
-                        c.to_string().as_str(),
-                        "421" | "530" | "534" | "535" | "538"
-                    )
-                }) =>
+                if is_login_refusal(&e) || e.status().is_some_and(|c| c.to_string() == "421") =>
             {
                 Err(SendError::Unavailable(format!("{e:#}")))
             }
@@ -129,4 +211,10 @@ impl SmtpSender {
             Ok(Err(e)) => Err(SendError::Temporary(e.to_string())),
         }
     }
+}
+
+/// The login was refused (or is required first): 530, 534, 535, 538.
+fn is_login_refusal(e: &lettre::transport::smtp::Error) -> bool {
+    e.status()
+        .is_some_and(|c| matches!(c.to_string().as_str(), "530" | "534" | "535" | "538"))
 }

@@ -32,6 +32,11 @@ fn script() -> PathBuf {
 
 impl TestBed {
     pub fn start() -> TestBed {
+        TestBed::start_with(&[])
+    }
+
+    /// Started with `testbed.sh` settings such as `FOID_TB_OAUTH_TTL`.
+    pub fn start_with(settings: &[(&str, &str)]) -> TestBed {
         let dir = tempfile::Builder::new()
             .prefix("foid-testbed-")
             .tempdir_in("/tmp")
@@ -49,6 +54,7 @@ impl TestBed {
             .arg(script())
             .arg("start")
             .arg(&bed)
+            .envs(settings.iter().copied())
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&log).expect("log file"))
             .stderr(std::fs::File::create(dir.path().join("start.err")).expect("log file"))
@@ -109,10 +115,15 @@ impl TestBed {
     }
 
     pub fn control(&self, action: &str) {
+        self.control_with(action, &[]);
+    }
+
+    pub fn control_with(&self, action: &str, args: &[&str]) {
         let status = Command::new("bash")
             .arg(script())
             .arg(action)
             .arg(self.bed_dir())
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
