@@ -119,6 +119,18 @@ fn run_with_oauth2_keeps_working_across_token_expiries_mid_idle() {
         "oauth.toml",
         &oauth_config(&bed, &db, FOI, &generic(&bed, &secret), ""),
     );
+    // As on Exchange Online: the mailbox's sent folder is "Sent Items",
+    // marked \Sent, and the configuration does not name it.
+    let sent_items = bed.dir.path().join("bed/mail/council.test/foi/.Sent Items");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(sent_items.join(sub)).expect("Sent Items");
+    }
+    let owned = std::process::Command::new("chown")
+        .args(["-R", "mail:mail"])
+        .arg(bed.dir.path().join("bed/mail/council.test"))
+        .status()
+        .expect("chown");
+    assert!(owned.success());
     let log = bed.dir.path().join("foid.log");
     let mut daemon = start_daemon(&config, &log);
 
@@ -148,6 +160,18 @@ fn run_with_oauth2_keeps_working_across_token_expiries_mid_idle() {
             read(&log)
         );
     }
+    // The copies of the three acknowledgements (and of the case emails)
+    // are kept in the folder the server marks \Sent.
+    assert!(
+        bed.wait_for_maildir(FOI, ".Sent Items", 3, Duration::from_secs(30)) >= 3,
+        "copies in Sent Items:\n{}",
+        read(&log)
+    );
+    assert_eq!(
+        bed.maildir_count(FOI, ".Sent"),
+        0,
+        "no Sent folder of foid's own"
+    );
     signal_term(&mut daemon);
 
     let foid_log = read(&log);

@@ -170,7 +170,10 @@ pub struct Imap {
     pub mailbox: String,
     pub processed_folder: String,
     pub quarantine_folder: String,
-    pub sent_folder: String,
+    /// Where copies of what foid sends are kept; unset, the folder the
+    /// server marks `\Sent` (RFC 6154: `Sent Items` on Exchange,
+    /// `[Gmail]/Sent Mail` on Google), else `Sent`.
+    pub sent_folder: Option<String>,
     /// Largest UID window fetched at once.
     pub fetch_window: u32,
     /// Wait for new mail with IDLE when the server offers it; `false`
@@ -206,8 +209,7 @@ struct ImapFile {
     processed_folder: String,
     #[serde(default = "default_quarantine_folder")]
     quarantine_folder: String,
-    #[serde(default = "default_sent_folder")]
-    sent_folder: String,
+    sent_folder: Option<String>,
     #[serde(default = "default_fetch_window")]
     fetch_window: u32,
     #[serde(default = "default_use_idle")]
@@ -255,9 +257,6 @@ fn default_processed_folder() -> String {
 }
 fn default_quarantine_folder() -> String {
     "FOI/Quarantine".into()
-}
-fn default_sent_folder() -> String {
-    "Sent".into()
 }
 fn default_fetch_window() -> u32 {
     500
@@ -585,7 +584,10 @@ impl Config {
                 ("mailbox", &imap.mailbox),
                 ("processed_folder", &imap.processed_folder),
                 ("quarantine_folder", &imap.quarantine_folder),
-                ("sent_folder", &imap.sent_folder),
+                (
+                    "sent_folder",
+                    imap.sent_folder.as_ref().unwrap_or(&imap.mailbox),
+                ),
             ] {
                 if value.trim().is_empty() {
                     bad(&format!("[imap] {key}"), "must not be empty".into());

@@ -71,8 +71,11 @@ pub async fn run(ctx: &Context, mut stop: watch::Receiver<bool>) -> Result<()> {
         match session(ctx, cfg, &mut stop, &mut backoff).await {
             Ok(()) => return Ok(()),
             Err(e) => {
-                let delay = backoff.next_delay();
-                warn!(error = %format!("{e:#}"), retry_in = ?delay, "IMAP session failed; reconnecting");
+                let text = format!("{e:#}");
+                let delay = backoff
+                    .next_delay()
+                    .max(crate::mail::imap::suggested_backoff(&text).unwrap_or_default());
+                warn!(error = %text, retry_in = ?delay, "IMAP session failed; reconnecting");
                 if sleep_or_stop(&mut stop, delay).await {
                     return Ok(());
                 }

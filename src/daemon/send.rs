@@ -258,7 +258,7 @@ impl SentFolder {
         if self.open.is_none() {
             let opened = async {
                 let mut conn = ImapConnection::connect(imap).await?;
-                let folder = conn.ensure_folder(&imap.sent_folder).await?;
+                let folder = conn.sent_folder(imap.sent_folder.as_deref()).await?;
                 Ok::<_, anyhow::Error>((conn, folder))
             }
             .await;

@@ -14,6 +14,14 @@ use tokio_rustls::client::TlsStream;
 use crate::config::{AuthMethod, Connection, Imap, SaslMechanism, Tls};
 use crate::mail::sasl::{self, Mechanism};
 
+/// Exchange Online answers a client it throttles with `NO Request is
+/// throttled. Suggested Backoff Time: 7342 milliseconds`: wait at least that.
+pub fn suggested_backoff(error: &str) -> Option<Duration> {
+    let (_, rest) = error.split_once("Suggested Backoff Time:")?;
+    let ms: u64 = rest.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_millis(ms))
+}
+
 /// Logs in with a bearer token over the mechanism the server offers. A
 /// refusal fetches a new token and tries once more (the first may have
 /// been revoked since it was cached); a second refusal is reported with
@@ -376,6 +384,30 @@ impl ImapConnection {
         Ok(name)
     }
 
+    /// The folder for sent copies: the configured one (created if need
+    /// be), else the one the server marks `\Sent`, else `Sent`.
+    pub async fn sent_folder(&mut self, configured: Option<&str>) -> Result<String> {
+        if let Some(name) = configured {
+            return self.ensure_folder(name).await;
+        }
+        let names: Vec<_> = self
+            .session
+            .list(Some(""), Some("*"))
+            .await
+            .context("IMAP LIST for the \\Sent folder")?
+            .try_collect()
+            .await?;
+        let marked = names.iter().find(|n| {
+            n.attributes()
+                .iter()
+                .any(|a| matches!(a, async_imap::types::NameAttribute::Sent))
+        });
+        match marked {
+            Some(name) => Ok(name.name().to_string()),
+            None => self.ensure_folder("Sent").await,
+        }
+    }
+
     /// Moves messages by UID: UID MOVE when the server has it, else COPY,
     /// flag \Deleted and expunge those UIDs.
     pub async fn move_uids(&mut self, uids: &[u32], folder: &str) -> Result<()> {
@@ -583,6 +615,47 @@ mod tests {
         assert_eq!(uid_set(&[5]), "5");
         assert_eq!(uid_set(&[]), "");
         assert_eq!(uid_set(&[4, 4, 5]), "4:5");
+    }
+
+    #[test]
+    fn exchange_throttling_says_how_long_to_wait() {
+        assert_eq!(
+            super::suggested_backoff(
+                "UID FETCH: No Response: Request is throttled. Suggested Backoff Time: 7342 milliseconds"
+            ),
+            Some(std::time::Duration::from_millis(7342))
+        );
+        assert_eq!(super::suggested_backoff("NO [UNAVAILABLE] try later"), None);
+    }
+
+    #[test]
+    fn mechanisms_are_chosen_from_what_the_server_offers() {
+        use crate::config::SaslMechanism;
+        use crate::mail::sasl::Mechanism;
+        let offered = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let both = offered(&["PLAIN", "XOAUTH2", "OAUTHBEARER"]);
+        assert_eq!(
+            super::choose_mechanism(SaslMechanism::Auto, &both).ok(),
+            Some(Mechanism::Xoauth2)
+        );
+        assert_eq!(
+            super::choose_mechanism(SaslMechanism::Auto, &offered(&["OAUTHBEARER"])).ok(),
+            Some(Mechanism::Oauthbearer)
+        );
+        assert_eq!(
+            super::choose_mechanism(SaslMechanism::Oauthbearer, &both).ok(),
+            Some(Mechanism::Oauthbearer)
+        );
+        let e = super::choose_mechanism(SaslMechanism::Auto, &offered(&["PLAIN", "LOGIN"]))
+            .expect_err("no OAuth mechanism")
+            .to_string();
+        assert!(
+            e.contains("offers no OAuth 2.0 login") && e.contains("AUTH=PLAIN AUTH=LOGIN"),
+            "{e}"
+        );
+        assert!(
+            super::choose_mechanism(SaslMechanism::Xoauth2, &offered(&["OAUTHBEARER"])).is_err()
+        );
     }
 
     #[test]

@@ -202,6 +202,14 @@ impl SmtpSender {
             {
                 Err(SendError::Unavailable(format!("{e:#}")))
             }
+            // Exchange Online refuses the account, not the message: every
+            // message would fare the same until IT fixes it.
+            Ok(Err(e)) if refuses_the_account(&e.to_string()).is_some() => {
+                let why = refuses_the_account(&e.to_string()).unwrap_or_default();
+                Err(SendError::Unavailable(format!("{e}: {why}")))
+            }
+            // A rate limit, even when phrased as a 5xx: wait and try again.
+            Ok(Err(e)) if is_throttling(&e.to_string()) => Err(SendError::Temporary(e.to_string())),
             Ok(Err(e)) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
             // No reply code at all: the connection, TLS or login failed
             // before anything was handed over.
@@ -217,4 +225,63 @@ impl SmtpSender {
 fn is_login_refusal(e: &lettre::transport::smtp::Error) -> bool {
     e.status()
         .is_some_and(|c| matches!(c.to_string().as_str(), "530" | "534" | "535" | "538"))
+}
+
+/// Exchange Online's submission quota and throttling replies, some of them
+/// 5xx (`554 5.2.0 STOREDRV.Submission.Exception:
+/// SubmissionQuotaExceededException`).
+fn is_throttling(reply: &str) -> bool {
+    let reply = reply.to_ascii_lowercase();
+    [
+        "quotaexceeded",
+        "throttl",
+        "rate limit",
+        "too many messages",
+    ]
+    .iter()
+    .any(|s| reply.contains(s))
+}
+
+/// Enhanced status codes by which Exchange Online refuses the sending
+/// account rather than one message, with what to do.
+fn refuses_the_account(reply: &str) -> Option<&'static str> {
+    [
+        ("5.7.30", "Basic authentication is off for client submission: use [smtp] auth = \"oauth2\""),
+        ("5.7.139", "SMTP AUTH is disabled for the tenant or the mailbox: enable authenticated SMTP for the FOI mailbox (Set-CASMailbox -SmtpClientAuthenticationDisabled $false)"),
+        ("5.7.60", "the account may not send as this address: grant the application SendAs on the FOI mailbox"),
+        ("5.7.57", "the client was not authenticated to send: check [smtp] auth"),
+    ]
+    .into_iter()
+    .find(|(code, _)| reply.contains(code))
+    .map(|(_, why)| why)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exchange_online_throttling_is_temporary() {
+        assert!(is_throttling(
+            "permanent error (554): 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message due to a permanent exception"
+        ));
+        assert!(!is_throttling("permanent error (550): 5.1.1 User unknown"));
+    }
+
+    #[test]
+    fn account_refusals_say_what_to_fix() {
+        let why = refuses_the_account(
+            "permanent error (535): 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.",
+        )
+        .expect("known");
+        assert!(why.contains("SmtpClientAuthenticationDisabled"), "{why}");
+        assert!(refuses_the_account(
+            "permanent error (550): 5.7.30 Basic authentication is not supported for Client Submission."
+        )
+        .is_some_and(|w| w.contains("oauth2")));
+        assert_eq!(
+            refuses_the_account("permanent error (550): 5.1.1 User unknown"),
+            None
+        );
+    }
 }
