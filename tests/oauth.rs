@@ -11,69 +11,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-/// `foid.toml` for the test bed with `auth = "oauth2"` on both sides.
-fn oauth_config(
-    bed: &TestBed,
-    db: &str,
-    imap_user: &str,
-    oauth2: &str,
-    imap_extra: &str,
-) -> String {
-    format!(
-        r#"
-[council]
-name = "Test Borough Council"
-address = "{FOI}"
-domain = "council.test"
-
-[database]
-url = "{db}"
-
-[imap]
-host = "localhost"
-port = {imaps}
-tls = "implicit"
-ca_file = "{ca}"
-auth = "oauth2"
-username = "{imap_user}"
-timeout_seconds = 20
-{imap_extra}
-
-[smtp]
-host = "localhost"
-port = {submission}
-tls = "starttls"
-ca_file = "{ca}"
-auth = "oauth2"
-username = "{FOI}"
-timeout_seconds = 20
-
-[oauth2]
-{oauth2}
-
-[officers]
-team = ["{OFFICER1}"]
-"#,
-        imaps = bed.port("FOID_TB_IMAPS_PORT"),
-        submission = bed.port("FOID_TB_SUBMISSION_PORT"),
-        ca = bed.ca(),
-    )
-}
-
-/// The generic provider with the client secret in a file.
-fn generic(bed: &TestBed, secret_file: &Path) -> String {
-    format!(
-        r#"provider = "generic"
-token_url = "{url}"
-client_id = "{id}"
-client_secret_file = "{file}"
-scope = "mail""#,
-        url = bed.var("FOID_TB_OAUTH_TOKEN_URL"),
-        id = bed.var("FOID_TB_OAUTH_CLIENT_ID"),
-        file = secret_file.display(),
-    )
-}
-
 fn write(bed: &TestBed, name: &str, text: &str) -> PathBuf {
     let path = bed.dir.path().join(name);
     std::fs::write(&path, text).expect("write");
@@ -117,7 +54,7 @@ fn run_with_oauth2_keeps_working_across_token_expiries_mid_idle() {
     let config = write(
         &bed,
         "oauth.toml",
-        &oauth_config(&bed, &db, FOI, &generic(&bed, &secret), ""),
+        &bed.oauth_config_text(&db, FOI, &bed.generic_oauth2(&secret), ""),
     );
     // As on Exchange Online: the mailbox's sent folder is "Sent Items",
     // marked \Sent, and the configuration does not name it.
@@ -217,7 +154,7 @@ fn a_revoked_secret_is_reported_backed_off_and_recovered_from() {
     let config = write(
         &bed,
         "revoked.toml",
-        &oauth_config(&bed, &db, FOI, &generic(&bed, &secret), ""),
+        &bed.oauth_config_text(&db, FOI, &bed.generic_oauth2(&secret), ""),
     );
     let log = bed.dir.path().join("foid.log");
     let mut daemon = start_daemon(&config, &log);
@@ -285,7 +222,7 @@ fn check_config_reports_the_token_and_a_refusal_for_the_wrong_mailbox() {
     let good = write(
         &bed,
         "good.toml",
-        &oauth_config(&bed, &db, FOI, &generic(&bed, &secret), ""),
+        &bed.oauth_config_text(&db, FOI, &bed.generic_oauth2(&secret), ""),
     );
     let (ok, out, err) = run_foid(&[
         "--config",
@@ -312,7 +249,7 @@ fn check_config_reports_the_token_and_a_refusal_for_the_wrong_mailbox() {
     let wrong = write(
         &bed,
         "wrong.toml",
-        &oauth_config(&bed, &db, "clerk@council.test", &generic(&bed, &secret), ""),
+        &bed.oauth_config_text(&db, "clerk@council.test", &bed.generic_oauth2(&secret), ""),
     );
     let (ok, out, _) = run_foid(&[
         "--config",
@@ -360,7 +297,7 @@ token_url = "{url}""#,
     let config = write(
         &bed,
         "cert.toml",
-        &oauth_config(&bed, &db, FOI, &entra, "sasl_mechanism = \"oauthbearer\""),
+        &bed.oauth_config_text(&db, FOI, &entra, "sasl_mechanism = \"oauthbearer\""),
     );
     let (ok, out, err) = run_foid(&[
         "--config",
