@@ -91,6 +91,10 @@ pub struct CheckConfigArgs {
     /// Also connect to IMAP, SMTP and the database and report each.
     #[arg(long)]
     pub connect: bool,
+    /// With --connect: create the configured IMAP folders that are missing
+    /// (otherwise nothing is created).
+    #[arg(long, requires = "connect")]
+    pub create_folders: bool,
 }
 
 #[derive(Debug, Args)]
@@ -265,7 +269,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::CheckConfig(args) => check_config(config_path, args.connect).await,
+        Command::CheckConfig(args) => {
+            check_config(config_path, args.connect, args.create_folders).await
+        }
         Command::Deadline(args) => crate::commands::deadline(config_path, args),
         Command::Holidays(args) => crate::commands::holidays(config_path, args).await,
         Command::Parse(args) => crate::commands::parse(config_path, args),
@@ -305,7 +311,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-async fn check_config(path: Option<&Path>, connect: bool) -> Result<ExitCode> {
+async fn check_config(
+    path: Option<&Path>,
+    connect: bool,
+    create_folders: bool,
+) -> Result<ExitCode> {
     let config = match load_config(path) {
         Ok(c) => c,
         Err(e) => {
@@ -367,18 +377,65 @@ async fn check_config(path: Option<&Path>, connect: bool) -> Result<ExitCode> {
                 .examine(&imap.mailbox)
                 .await
                 .with_context(|| format!("cannot open mailbox {}", imap.mailbox))?;
-            let detail = format!(
-                "{}:{} as {}, {} has {} message(s), IDLE {}, MOVE {}",
+            let mut detail = format!(
+                "{}:{} as {}, {} has {} message(s); namespace {:?}, separator {:?}; {}",
                 imap.connection.host,
                 imap.connection.port_or(993, 143),
                 imap.connection.username.as_deref().unwrap_or("-"),
                 imap.mailbox,
                 mailbox.exists,
-                yes_no(conn.features.idle),
-                yes_no(conn.features.r#move),
+                conn.namespace.prefix,
+                conn.delimiter,
+                conn.features.describe(),
+            );
+            let mut problems = Vec::new();
+            for (key, configured) in [
+                ("processed_folder", &imap.processed_folder),
+                ("quarantine_folder", &imap.quarantine_folder),
+            ] {
+                let (name, exists) = conn.folder_exists(configured).await?;
+                let state = if exists {
+                    "exists".to_string()
+                } else if create_folders {
+                    match conn.ensure_folder(configured).await {
+                        Ok(_) => "created".to_string(),
+                        Err(e) => {
+                            problems.push(format!("[imap] {key} {name:?}: {e:#}"));
+                            "cannot be created".to_string()
+                        }
+                    }
+                } else {
+                    "missing: foid creates it at start (--create-folders to create it now)"
+                        .to_string()
+                };
+                detail.push_str(&format!("; {key} {name:?} {state}"));
+            }
+            use crate::mail::imap::SentChoice;
+            detail.push_str(
+                &match conn.choose_sent_folder(imap.sent_folder.as_deref()).await? {
+                    SentChoice::Named(name) => format!("; sent copies to {name:?}"),
+                    SentChoice::Marked {
+                        name,
+                        configured_missing,
+                    } => format!(
+                        "; sent copies to {name:?}, which the server marks \\Sent{}",
+                        if configured_missing {
+                            " ([imap] sent_folder does not exist)"
+                        } else {
+                            ""
+                        }
+                    ),
+                    SentChoice::Missing(name) => {
+                        format!("; sent copies to {name:?}, created at first send")
+                    }
+                },
             );
             conn.logout().await;
-            Ok(detail)
+            if problems.is_empty() {
+                Ok(detail)
+            } else {
+                Err(anyhow::anyhow!("{}; {detail}", problems.join("; ")))
+            }
         }
         .await;
         report("imap", result);
@@ -409,12 +466,4 @@ async fn check_config(path: Option<&Path>, connect: bool) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-fn yes_no(b: bool) -> &'static str {
-    if b {
-        "yes"
-    } else {
-        "no"
-    }
 }

@@ -4,12 +4,12 @@
 //! the inbox. A crash anywhere repeats at most a move, never a case.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, Context as _, Result};
+use anyhow::{anyhow, bail, Context as _, Result};
 use futures::TryStreamExt;
 use tokio::sync::watch;
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 use super::{process, sleep_or_stop, Context};
 use crate::config::Imap;
@@ -92,24 +92,136 @@ pub async fn run_pass(ctx: &Context) -> Result<()> {
         .as_ref()
         .ok_or_else(|| anyhow!("no [imap] configured"))?;
     let mut conn = ImapConnection::connect(cfg).await?;
-    let folders = Folders::ensure(&mut conn, cfg).await?;
+    let mut folders = Folders::ensure(&mut conn, cfg).await?;
     let (_keep, never) = watch::channel(false);
-    drain(ctx, cfg, &mut conn, &folders, &never).await?;
+    drain(ctx, cfg, &mut conn, &mut folders, &never).await?;
     conn.logout().await;
     Ok(())
 }
 
+/// Where processed and quarantined mail is moved. A folder that cannot be
+/// created or moved into never stops intake: requests still become cases
+/// and are acknowledged, their messages wait in the inbox, and the folder
+/// is tried again after 30 seconds, doubling to 30 minutes.
 struct Folders {
-    processed: String,
-    quarantine: String,
+    processed: Folder,
+    quarantine: Folder,
+}
+
+struct Folder {
+    configured: String,
+    state: FolderState,
+}
+
+enum FolderState {
+    Ready(String),
+    Unavailable { retry_at: Instant, failures: u32 },
 }
 
 impl Folders {
     async fn ensure(conn: &mut ImapConnection, cfg: &Imap) -> Result<Folders> {
-        Ok(Folders {
-            processed: conn.ensure_folder(&cfg.processed_folder).await?,
-            quarantine: conn.ensure_folder(&cfg.quarantine_folder).await?,
-        })
+        let mut folders = Folders {
+            processed: Folder::new(&cfg.processed_folder),
+            quarantine: Folder::new(&cfg.quarantine_folder),
+        };
+        folders.processed.ready(conn).await?;
+        folders.quarantine.ready(conn).await?;
+        Ok(folders)
+    }
+}
+
+impl Folders {
+    /// How long until an unavailable folder is due to be tried again: a
+    /// wait for new mail must not outlast it, or the mail waiting in the
+    /// inbox would wait for the next request to arrive.
+    fn retry_in(&self) -> Option<Duration> {
+        [&self.processed, &self.quarantine]
+            .iter()
+            .filter_map(|f| match f.state {
+                FolderState::Unavailable { retry_at, .. } => {
+                    Some(retry_at.saturating_duration_since(Instant::now()))
+                }
+                FolderState::Ready(_) => None,
+            })
+            .min()
+    }
+
+    /// Tries every unavailable folder that is due; whether one came back.
+    async fn retry_due(&mut self, conn: &mut ImapConnection) -> Result<bool> {
+        let mut back = false;
+        for folder in [&mut self.processed, &mut self.quarantine] {
+            if matches!(folder.state, FolderState::Unavailable { .. }) {
+                back |= folder.ready(conn).await?.is_some();
+            }
+        }
+        Ok(back)
+    }
+
+    fn bounded(&self, wait: Duration) -> Duration {
+        self.retry_in().map_or(wait, |r| wait.min(r))
+    }
+}
+
+impl Folder {
+    fn new(configured: &str) -> Folder {
+        Folder {
+            configured: configured.to_string(),
+            state: FolderState::Unavailable {
+                retry_at: Instant::now(),
+                failures: 0,
+            },
+        }
+    }
+
+    /// The server's name for it, trying again when the backoff has run
+    /// out; `None` while it is unavailable. Errors only when the
+    /// connection itself is gone.
+    async fn ready(&mut self, conn: &mut ImapConnection) -> Result<Option<String>> {
+        match &self.state {
+            FolderState::Ready(name) => return Ok(Some(name.clone())),
+            FolderState::Unavailable { retry_at, .. } if Instant::now() < *retry_at => {
+                return Ok(None)
+            }
+            FolderState::Unavailable { .. } => {}
+        }
+        match conn.ensure_folder(&self.configured).await {
+            Ok(name) => {
+                if matches!(self.state, FolderState::Unavailable { failures, .. } if failures > 0) {
+                    info!(folder = %name, "IMAP folder available again; moving the mail that waited");
+                }
+                self.state = FolderState::Ready(name.clone());
+                Ok(Some(name))
+            }
+            Err(e) => {
+                self.failed(conn, &e).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Records a refusal (reported at ERROR with the server's answer) and
+    /// backs off; a connection that no longer answers is an error.
+    async fn failed(&mut self, conn: &mut ImapConnection, e: &anyhow::Error) -> Result<()> {
+        if !conn.alive().await {
+            bail!("{e:#}");
+        }
+        let failures = match self.state {
+            FolderState::Unavailable { failures, .. } => failures + 1,
+            FolderState::Ready(_) => 1,
+        };
+        let wait =
+            Duration::from_secs(30 * 2u64.pow(failures.min(7) - 1)).min(Duration::from_secs(1800));
+        error!(
+            folder = %self.configured,
+            error = %format!("{e:#}"),
+            retry_in = ?wait,
+            "IMAP folder unavailable: requests still become cases, their messages stay in the inbox until it can be used"
+        );
+        self.state = FolderState::Unavailable {
+            retry_at: Instant::now() + wait,
+            failures,
+        };
+        Ok(())
     }
 }
 
@@ -127,14 +239,18 @@ async fn session(
         separator = %conn.delimiter,
         "IMAP connected"
     );
-    let folders = Folders::ensure(&mut conn, cfg).await?;
+    let mut folders = Folders::ensure(&mut conn, cfg).await?;
     loop {
         // Mail that arrives during a drain (after its SELECT) is announced
         // to this session with the responses to FETCH or MOVE, which nobody
         // reads, and not again in the IDLE that follows: it would wait for
         // the next mail or the IDLE re-issue. So drain again until a drain
         // finds nothing new; only then wait.
-        while drain(ctx, cfg, &mut conn, &folders, stop).await? {}
+        while drain(ctx, cfg, &mut conn, &mut folders, stop).await? {}
+        if folders.retry_due(&mut conn).await? {
+            // Move what waited for it.
+            continue;
+        }
         // A session that got this far is healthy: start backing off afresh.
         backoff.reset();
         if *stop.borrow() {
@@ -142,7 +258,8 @@ async fn session(
             return Ok(());
         }
         if conn.features.idle && cfg.use_idle {
-            let wait = conn.wait_within_login(Duration::from_secs(cfg.idle_minutes * 60));
+            let wait =
+                folders.bounded(conn.wait_within_login(Duration::from_secs(cfg.idle_minutes * 60)));
             let (next, stopped) = conn.idle_wait(wait, stop).await?;
             conn = next;
             if stopped {
@@ -150,7 +267,8 @@ async fn session(
                 return Ok(());
             }
         } else {
-            let wait = conn.wait_within_login(Duration::from_secs(cfg.poll_seconds));
+            let wait =
+                folders.bounded(conn.wait_within_login(Duration::from_secs(cfg.poll_seconds)));
             if sleep_or_stop(stop, wait).await {
                 conn.logout().await;
                 return Ok(());
@@ -174,7 +292,7 @@ async fn drain(
     ctx: &Context,
     cfg: &Imap,
     conn: &mut ImapConnection,
-    folders: &Folders,
+    folders: &mut Folders,
     stop: &watch::Receiver<bool>,
 ) -> Result<bool> {
     let mailbox_name = conn.folder(&cfg.mailbox);
@@ -215,7 +333,7 @@ async fn drain(
     // the commit of a window and its processing) is finished first: it must
     // not wait for new mail to arrive.
     process::process_pending(ctx).await?;
-    finish_moves(ctx, cfg, conn, folders, uidvalidity).await?;
+    finish_moves(ctx, cfg, conn, &mut *folders, uidvalidity).await?;
 
     let window = i64::from(cfg.fetch_window);
     let last_existing = match mailbox.uid_next {
@@ -241,7 +359,7 @@ async fn drain(
             "window stored"
         );
         process::process_pending(ctx).await?;
-        finish_moves(ctx, cfg, conn, folders, uidvalidity).await?;
+        finish_moves(ctx, cfg, conn, &mut *folders, uidvalidity).await?;
     }
     Ok(fetched_any)
 }
@@ -358,7 +476,7 @@ async fn finish_moves(
     ctx: &Context,
     cfg: &Imap,
     conn: &mut ImapConnection,
-    folders: &Folders,
+    folders: &mut Folders,
     uidvalidity: i64,
 ) -> Result<()> {
     let pending = ctx.store.server_pending(&cfg.mailbox).await?;
@@ -388,11 +506,20 @@ async fn finish_moves(
     }
     ctx.store.mark_server_done(&stale).await?;
     for ((uids, ids), folder) in [
-        (to_processed, &folders.processed),
-        (to_quarantine, &folders.quarantine),
+        (to_processed, &mut folders.processed),
+        (to_quarantine, &mut folders.quarantine),
     ] {
+        if uids.is_empty() {
+            continue;
+        }
+        let Some(name) = folder.ready(conn).await? else {
+            continue;
+        };
         for chunk in uids.chunks(500).zip(ids.chunks(500)) {
-            conn.move_uids(chunk.0, folder).await?;
+            if let Err(e) = conn.move_uids(chunk.0, &name).await {
+                folder.failed(conn, &e).await?;
+                break;
+            }
             ctx.store.mark_server_done(chunk.1).await?;
         }
     }

@@ -12,7 +12,52 @@ use tokio_io_timeout::TimeoutStream;
 use tokio_rustls::client::TlsStream;
 
 use crate::config::{AuthMethod, Connection, Imap, SaslMechanism, Tls};
+use crate::mail::namespace::{parse_namespace, server_folder_name, Personal};
 use crate::mail::sasl::{self, Mechanism};
+
+/// Asks for the personal namespace. imap-proto cannot parse a NAMESPACE
+/// response (it would poison the session's stream), so the command goes
+/// over the raw stream; nothing is buffered between the CAPABILITY reply
+/// before it and the next command.
+async fn personal_namespace(session: &mut ImapSession) -> Result<Option<Personal>> {
+    let stream = session.get_mut();
+    stream
+        .write_all(b"N0 NAMESPACE\r\n")
+        .await
+        .context("IMAP NAMESPACE")?;
+    stream.flush().await.context("IMAP NAMESPACE")?;
+    let mut found = None;
+    loop {
+        let line = read_raw_line(stream).await.context("IMAP NAMESPACE")?;
+        if let Some(status) = line.strip_prefix("N0 ") {
+            // A server that refuses keeps today's naming.
+            return Ok(if status.starts_with("OK") {
+                found
+            } else {
+                None
+            });
+        }
+        if found.is_none() {
+            found = parse_namespace(&line);
+        }
+    }
+}
+
+/// One CRLF-terminated line, at most 8 KiB.
+async fn read_raw_line(stream: &mut TimedStream) -> Result<String> {
+    use tokio::io::AsyncReadExt;
+    let mut line = Vec::new();
+    loop {
+        let byte = stream.read_u8().await?;
+        line.push(byte);
+        if byte == b'\n' {
+            return Ok(String::from_utf8_lossy(&line).into_owned());
+        }
+        if line.len() > 8192 {
+            bail!("a line over 8 KiB");
+        }
+    }
+}
 
 /// Exchange Online answers a client it throttles with `NO Request is
 /// throttled. Suggested Backoff Time: 7342 milliseconds`: wait at least that.
@@ -65,7 +110,7 @@ async fn oauth_login(
                     .map(sasl::describe_error_challenge)
                     .map(|d| format!(" ({d})"))
                     .unwrap_or_default();
-                refused = Some(format!("{e}{detail}"));
+                refused = Some(format!("{}{detail}", server_said(&e)));
                 if attempt == 0 {
                     tracing::info!("IMAP refused the OAuth 2.0 token; trying once with a new one");
                     tokens.forget(&token).await;
@@ -80,6 +125,21 @@ async fn oauth_login(
         mechanism.name(),
         refused.unwrap_or_default()
     )
+}
+
+/// A NO or BAD as the server worded it (async-imap keeps its text in a
+/// debug rendering: `code: None, info: Some("...")`).
+fn server_said(e: &async_imap::error::Error) -> String {
+    use async_imap::error::Error;
+    let (status, text) = match e {
+        Error::No(text) => ("NO", text),
+        Error::Bad(text) => ("BAD", text),
+        other => return other.to_string(),
+    };
+    text.split_once("info: Some(\"")
+        .and_then(|(_, rest)| rest.rsplit_once("\")"))
+        .map(|(info, _)| format!("{status} {}", info.replace("\\\"", "\"")))
+        .unwrap_or_else(|| e.to_string())
 }
 
 /// The `AUTH=` capabilities, asked for before login (Exchange's greeting
@@ -227,6 +287,41 @@ pub struct ServerFeatures {
     pub idle: bool,
     pub r#move: bool,
     pub uidplus: bool,
+    pub namespace: bool,
+    pub special_use: bool,
+    pub condstore: bool,
+}
+
+impl ServerFeatures {
+    /// The capabilities foid uses, as `check-config` reports them.
+    pub fn describe(&self) -> String {
+        [
+            ("IDLE", self.idle),
+            ("MOVE", self.r#move),
+            ("UIDPLUS", self.uidplus),
+            ("NAMESPACE", self.namespace),
+            ("SPECIAL-USE", self.special_use),
+            ("CONDSTORE", self.condstore),
+        ]
+        .iter()
+        .map(|(name, has)| format!("{name} {}", if *has { "yes" } else { "no" }))
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
+}
+
+/// Where sent copies will go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SentChoice {
+    /// The configured folder (or `Sent`), which exists.
+    Named(String),
+    /// The folder the server marks `\Sent`.
+    Marked {
+        name: String,
+        configured_missing: bool,
+    },
+    /// Nothing exists yet: foid creates this one.
+    Missing(String),
 }
 
 /// A logged-in session with what the server supports.
@@ -236,6 +331,8 @@ pub struct ImapConnection {
     /// The server's hierarchy separator (`.` for Dovecot Maildir, `/` for
     /// Exchange).
     pub delimiter: String,
+    /// The personal namespace (RFC 2342) folders are created in.
+    pub namespace: Personal,
     timeout: Duration,
     /// With OAuth 2.0: when the token this session logged in with is due
     /// for renewal. Exchange Online ends a session whose token expires, so
@@ -320,22 +417,34 @@ impl ImapConnection {
                 idle: caps.has_str("IDLE"),
                 r#move: caps.has_str("MOVE"),
                 uidplus: caps.has_str("UIDPLUS"),
+                namespace: caps.has_str("NAMESPACE"),
+                special_use: caps.has_str("SPECIAL-USE"),
+                condstore: caps.has_str("CONDSTORE"),
             };
-            let delimiter = {
-                let names: Vec<_> = session
-                    .list(Some(""), None)
-                    .await
-                    .context("IMAP LIST for the hierarchy separator")?
-                    .try_collect()
-                    .await?;
-                names
-                    .first()
-                    .and_then(|n| n.delimiter().map(str::to_string))
-                    .unwrap_or_else(|| "/".to_string())
+            let namespace = if features.namespace {
+                personal_namespace(&mut session).await?.unwrap_or_default()
+            } else {
+                Personal::default()
+            };
+            let delimiter = match &namespace.delimiter {
+                Some(d) => d.clone(),
+                None => {
+                    let names: Vec<_> = session
+                        .list(Some(""), None)
+                        .await
+                        .context("IMAP LIST for the hierarchy separator")?
+                        .try_collect()
+                        .await?;
+                    names
+                        .first()
+                        .and_then(|n| n.delimiter().map(str::to_string))
+                        .unwrap_or_else(|| "/".to_string())
+                }
             };
             Ok::<_, anyhow::Error>(ImapConnection {
                 session,
                 features,
+                namespace,
                 delimiter,
                 timeout,
                 login_valid_until,
@@ -346,28 +455,17 @@ impl ImapConnection {
             .map_err(|_| anyhow!("IMAP login at {host}:{port} timed out"))?
     }
 
-    /// A configured folder name (`/` for hierarchy) in the server's own
-    /// separator.
+    /// A configured folder name (`/` for hierarchy, relative to the
+    /// personal namespace) as the server names it.
     pub fn folder(&self, configured: &str) -> String {
-        if self.delimiter == "/" || configured.eq_ignore_ascii_case("INBOX") {
-            configured.to_string()
-        } else {
-            configured.replace('/', &self.delimiter)
-        }
+        server_folder_name(configured, &self.namespace, &self.delimiter)
     }
 
     /// Creates a folder (and its parents) if it does not exist.
     pub async fn ensure_folder(&mut self, configured: &str) -> Result<String> {
-        let name = self.folder(configured);
-        // async-imap sends the pattern as given: quote it.
+        let (name, exists) = self.folder_exists(configured).await?;
         let pattern = quote(&name);
-        let existing: Vec<_> = self
-            .session
-            .list(Some(""), Some(&pattern))
-            .await?
-            .try_collect()
-            .await?;
-        if existing.is_empty() {
+        if !exists {
             if let Err(e) = self.session.create(&name).await {
                 // Another instance may have created it meanwhile.
                 let again: Vec<_> = self
@@ -377,7 +475,10 @@ impl ImapConnection {
                     .try_collect()
                     .await?;
                 if again.is_empty() {
-                    return Err(anyhow!("cannot create IMAP folder {name}: {e}"));
+                    return Err(anyhow!(
+                        "cannot create IMAP folder {name}: {}",
+                        server_said(&e)
+                    ));
                 }
             }
         }
@@ -386,10 +487,10 @@ impl ImapConnection {
 
     /// The folder for sent copies: the configured one (created if need
     /// be), else the one the server marks `\Sent`, else `Sent`.
-    pub async fn sent_folder(&mut self, configured: Option<&str>) -> Result<String> {
-        if let Some(name) = configured {
-            return self.ensure_folder(name).await;
-        }
+    /// Which folder sent copies go to, creating nothing. A configured one
+    /// that does not exist gives way to the one the server marks `\Sent`:
+    /// never a second Sent folder beside the real one.
+    pub async fn choose_sent_folder(&mut self, configured: Option<&str>) -> Result<SentChoice> {
         let names: Vec<_> = self
             .session
             .list(Some(""), Some("*"))
@@ -397,15 +498,66 @@ impl ImapConnection {
             .context("IMAP LIST for the \\Sent folder")?
             .try_collect()
             .await?;
-        let marked = names.iter().find(|n| {
-            n.attributes()
-                .iter()
-                .any(|a| matches!(a, async_imap::types::NameAttribute::Sent))
-        });
-        match marked {
-            Some(name) => Ok(name.name().to_string()),
-            None => self.ensure_folder("Sent").await,
+        let marked = names
+            .iter()
+            .find(|n| {
+                n.attributes()
+                    .iter()
+                    .any(|a| matches!(a, async_imap::types::NameAttribute::Sent))
+            })
+            .map(|n| n.name().to_string());
+        let wanted = self.folder(configured.unwrap_or("Sent"));
+        let exists = names.iter().any(|n| n.name() == wanted);
+        Ok(match (configured, marked) {
+            (Some(_), _) if exists => SentChoice::Named(wanted),
+            (_, Some(marked)) => SentChoice::Marked {
+                name: marked,
+                configured_missing: configured.is_some(),
+            },
+            (_, None) if exists => SentChoice::Named(wanted),
+            (_, None) => SentChoice::Missing(wanted),
+        })
+    }
+
+    /// The folder for sent copies, created if there is none.
+    pub async fn sent_folder(&mut self, configured: Option<&str>) -> Result<String> {
+        match self.choose_sent_folder(configured).await? {
+            SentChoice::Named(name) => Ok(name),
+            SentChoice::Marked {
+                name,
+                configured_missing,
+            } => {
+                if configured_missing {
+                    tracing::warn!(
+                        sent_folder = configured.unwrap_or_default(),
+                        using = %name,
+                        "[imap] sent_folder does not exist; using the folder the server marks \\Sent"
+                    );
+                }
+                Ok(name)
+            }
+            SentChoice::Missing(_) => self.ensure_folder(configured.unwrap_or("Sent")).await,
         }
+    }
+
+    /// The server's name for a configured folder, and whether it exists.
+    pub async fn folder_exists(&mut self, configured: &str) -> Result<(String, bool)> {
+        let name = self.folder(configured);
+        // async-imap sends the pattern as given: quote it.
+        let existing: Vec<_> = self
+            .session
+            .list(Some(""), Some(&quote(&name)))
+            .await?
+            .try_collect()
+            .await?;
+        Ok((name, !existing.is_empty()))
+    }
+
+    /// Whether the connection still answers (after a command was refused).
+    pub async fn alive(&mut self) -> bool {
+        tokio::time::timeout(self.timeout, self.session.noop())
+            .await
+            .is_ok_and(|r| r.is_ok())
     }
 
     /// Moves messages by UID: UID MOVE when the server has it, else COPY,
@@ -479,6 +631,7 @@ impl ImapConnection {
         let ImapConnection {
             session,
             features,
+            namespace,
             delimiter,
             timeout,
             login_valid_until,
@@ -514,6 +667,7 @@ impl ImapConnection {
             ImapConnection {
                 session,
                 features,
+                namespace,
                 delimiter,
                 timeout,
                 login_valid_until,
@@ -656,6 +810,19 @@ mod tests {
         assert!(
             super::choose_mechanism(SaslMechanism::Xoauth2, &offered(&["OAUTHBEARER"])).is_err()
         );
+    }
+
+    #[test]
+    fn a_refusal_is_quoted_as_the_server_worded_it() {
+        let e = async_imap::error::Error::No(
+            "code: None, info: Some(\"[AUTHENTICATIONFAILED] Authentication failed.\")".into(),
+        );
+        assert_eq!(
+            super::server_said(&e),
+            "NO [AUTHENTICATIONFAILED] Authentication failed."
+        );
+        let e = async_imap::error::Error::Bad("odd".into());
+        assert_eq!(super::server_said(&e), e.to_string());
     }
 
     #[test]

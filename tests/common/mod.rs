@@ -200,6 +200,71 @@ manager = "manager@council.test"
         )
     }
 
+    /// `foid.toml` for this test bed with `auth = "oauth2"` for IMAP and
+    /// SMTP, the `[oauth2]` section given.
+    pub fn oauth_config_text(
+        &self,
+        database_url: &str,
+        imap_user: &str,
+        oauth2: &str,
+        imap_extra: &str,
+    ) -> String {
+        format!(
+            r#"
+[council]
+name = "Test Borough Council"
+address = "{FOI}"
+domain = "council.test"
+
+[database]
+url = "{database_url}"
+
+[imap]
+host = "localhost"
+port = {imaps}
+tls = "implicit"
+ca_file = "{ca}"
+auth = "oauth2"
+username = "{imap_user}"
+timeout_seconds = 20
+{imap_extra}
+
+[smtp]
+host = "localhost"
+port = {submission}
+tls = "starttls"
+ca_file = "{ca}"
+auth = "oauth2"
+username = "{FOI}"
+timeout_seconds = 20
+
+[oauth2]
+{oauth2}
+
+[officers]
+team = ["{OFFICER1}"]
+"#,
+            imaps = self.port("FOID_TB_IMAPS_PORT"),
+            submission = self.port("FOID_TB_SUBMISSION_PORT"),
+            ca = self.ca(),
+        )
+    }
+
+    /// `[oauth2]` for the test bed's provider: the generic client-credentials
+    /// client `foid`, its secret read from `secret_file`.
+    pub fn generic_oauth2(&self, secret_file: &Path) -> String {
+        format!(
+            r#"provider = "generic"
+token_url = "{url}"
+client_id = "{id}"
+client_secret_file = "{file}"
+scope = "mail""#,
+            url = self.var("FOID_TB_OAUTH_TOKEN_URL"),
+            id = self.var("FOID_TB_OAUTH_CLIENT_ID"),
+            file = secret_file.display(),
+        )
+    }
+
     /// Writes a configuration file into the test bed's directory.
     pub fn write_config(&self, name: &str, database_url: &str, extra: &str) -> PathBuf {
         let path = self.dir.path().join(name);

@@ -18,6 +18,8 @@
 #
 # FOID_TB_OAUTH_TTL (seconds, default 3600) is the lifetime of the access tokens the
 # OAuth provider issues.
+# FOID_TB_LAYOUT=courier starts Dovecot as Courier and Cyrus lay folders out: personal
+# folders under the namespace prefix `INBOX.`, and no MOVE capability.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd -P)
@@ -199,7 +201,8 @@ stop_pid() {
 }
 
 # Escape a value for the replacement side of a sed s||| command.
-sed_escape() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'; }
+# Multi-line values: every line but the last ends in a backslash.
+sed_escape() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g' -e '$!s/$/\\/'; }
 
 # render TEMPLATE OUT: substitute @KEY@ placeholders from the VARS assoc array.
 render() {
@@ -448,7 +451,17 @@ cmd_start() {
         [DIR]="$DIR" [INSTANCE]="foidtb-$(basename "$DIR")"
         [IMAP_PORT]=$imap [IMAPS_PORT]=$imaps [SMTP_PORT]=$smtp [SUBMISSION_PORT]=$submission
         [OAUTH_PORT]=$oauth [OAUTH_DOVECOT_SECRET]=$OAUTH_DOVECOT_SECRET
+        [NAMESPACE_LAYOUT]="" [CAPABILITY_LAYOUT]=""
     )
+    case ${FOID_TB_LAYOUT:-dovecot} in
+        dovecot) ;;
+        courier)
+            VARS[NAMESPACE_LAYOUT]='  prefix = INBOX.
+  separator = .'
+            # Dovecot 2.3's own list without MOVE (Courier-IMAP has none).
+            VARS[CAPABILITY_LAYOUT]='imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY SPECIAL-USE' ;;
+        *) die "FOID_TB_LAYOUT must be dovecot or courier, not ${FOID_TB_LAYOUT}" ;;
+    esac
     render "$HERE/dovecot.conf.in" "$DIR/dovecot/dovecot.conf"
     render "$HERE/dovecot-oauth2.conf.ext.in" "$DIR/dovecot/oauth2.conf.ext"
     chown root:dovecot "$DIR/dovecot/oauth2.conf.ext"
@@ -490,6 +503,7 @@ FOID_TB_OAUTH_CERT=$DIR/oauth/client.pem
 FOID_TB_OAUTH_KEY=$DIR/oauth/client.key
 FOID_TB_OAUTH_TTL=${FOID_TB_OAUTH_TTL:-3600}
 FOID_TB_OAUTH_LOG=$DIR/log/oauth.log
+FOID_TB_LAYOUT=${FOID_TB_LAYOUT:-dovecot}
 EOF
     : > "$DIR/testbed.pids"
 
