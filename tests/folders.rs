@@ -10,19 +10,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-fn read(path: impl AsRef<Path>) -> String {
-    std::fs::read_to_string(path).unwrap_or_default()
-}
-
-fn signal_term(daemon: &mut std::process::Child) {
-    let status = Command::new("kill")
-        .args(["-TERM", &daemon.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    assert!(daemon.wait().expect("wait").success());
-}
-
 /// The FOI mailbox's Maildir root, made before Dovecot first writes it.
 fn maildir_root(bed: &TestBed) -> std::path::PathBuf {
     let root = Path::new(&bed.var("FOID_TB_MAILDIR_ROOT")).join("council.test/foi");
@@ -100,7 +87,7 @@ fn courier_layout_takes_the_example_folder_names() {
             bed.wait_for_maildir(who, "", 1, Duration::from_secs(60)),
             1,
             "{who}:\n{}",
-            read(&log)
+            read_text(&log)
         );
     }
     // Dovecot keeps INBOX.FOI.Processed as .FOI.Processed on disk: the
@@ -109,7 +96,7 @@ fn courier_layout_takes_the_example_folder_names() {
         bed.wait_for_maildir(FOI, ".FOI.Processed", 3, Duration::from_secs(30)),
         3,
         "{}",
-        read(&log)
+        read_text(&log)
     );
     assert_eq!(
         bed.wait_for_maildir(FOI, ".FOI.Quarantine", 1, Duration::from_secs(30)),
@@ -127,8 +114,8 @@ fn courier_layout_takes_the_example_folder_names() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    signal_term(&mut daemon);
-    let text = read(&log);
+    stop_daemon(&mut daemon);
+    let text = read_text(&log);
     assert!(!text.contains("IMAP folder unavailable"), "{text}");
 }
 
@@ -182,10 +169,10 @@ fn a_folder_that_cannot_be_made_stops_no_request() {
             bed.wait_for_maildir(who, "", 1, Duration::from_secs(60)),
             1,
             "{who} is acknowledged though the folder cannot be made:\n{}",
-            read(&log)
+            read_text(&log)
         );
     }
-    let text = read(&log);
+    let text = read_text(&log);
     assert!(
         text.contains("ERROR")
             && text.contains("IMAP folder unavailable")
@@ -205,9 +192,9 @@ fn a_folder_that_cannot_be_made_stops_no_request() {
         bed.wait_for_maildir(FOI, ".FOI.Processed", 2, Duration::from_secs(90)),
         2,
         "{}",
-        read(&log)
+        read_text(&log)
     );
     assert_eq!(bed.maildir_count(FOI, ""), 0);
-    signal_term(&mut daemon);
-    assert!(read(&log).contains("IMAP folder available again"));
+    stop_daemon(&mut daemon);
+    assert!(read_text(&log).contains("IMAP folder available again"));
 }

@@ -17,10 +17,6 @@ fn write(bed: &TestBed, name: &str, text: &str) -> PathBuf {
     path
 }
 
-fn read(path: impl AsRef<Path>) -> String {
-    std::fs::read_to_string(path).unwrap_or_default()
-}
-
 fn count(haystack: &str, needle: &str) -> usize {
     haystack.matches(needle).count()
 }
@@ -28,7 +24,7 @@ fn count(haystack: &str, needle: &str) -> usize {
 fn wait_for_log(log: &Path, needle: &str, timeout: Duration) -> String {
     let start = Instant::now();
     loop {
-        let text = read(log);
+        let text = read_text(log);
         if text.contains(needle) {
             return text;
         }
@@ -94,7 +90,7 @@ fn run_with_oauth2_keeps_working_across_token_expiries_mid_idle() {
             bed.wait_for_maildir(who, "", 1, Duration::from_secs(60)),
             1,
             "{who} is acknowledged over SMTP with a token:\n{}",
-            read(&log)
+            read_text(&log)
         );
     }
     // The copies of the three acknowledgements (and of the case emails)
@@ -102,19 +98,19 @@ fn run_with_oauth2_keeps_working_across_token_expiries_mid_idle() {
     assert!(
         bed.wait_for_maildir(FOI, ".Sent Items", 3, Duration::from_secs(30)) >= 3,
         "copies in Sent Items:\n{}",
-        read(&log)
+        read_text(&log)
     );
     assert_eq!(
         bed.maildir_count(FOI, ".Sent"),
         0,
         "no Sent folder of foid's own"
     );
-    signal_term(&mut daemon);
+    stop_daemon(&mut daemon);
 
-    let foid_log = read(&log);
-    let provider_log = read(bed.var("FOID_TB_OAUTH_LOG"));
-    let dovecot_log = read(bed.dir.path().join("bed/log/dovecot.log"));
-    let postfix_log = read(bed.dir.path().join("bed/log/postfix.log"));
+    let foid_log = read_text(&log);
+    let provider_log = read_text(bed.var("FOID_TB_OAUTH_LOG"));
+    let dovecot_log = read_text(bed.dir.path().join("bed/log/dovecot.log"));
+    let postfix_log = read_text(bed.dir.path().join("bed/log/postfix.log"));
     let issued = count(&provider_log, "token issued to foid");
     let logins = count(
         &dovecot_log,
@@ -189,14 +185,14 @@ fn a_revoked_secret_is_reported_backed_off_and_recovered_from() {
     smtp.quit();
     std::thread::sleep(Duration::from_secs(10));
     let refusals = count(
-        &read(bed.var("FOID_TB_OAUTH_LOG")),
+        &read_text(bed.var("FOID_TB_OAUTH_LOG")),
         "token refused: invalid_client",
     );
     assert!(
         (1..=8).contains(&refusals),
         "10 s of a revoked secret cost {refusals} token requests"
     );
-    let during = read(&log);
+    let during = read_text(&log);
     assert!(
         during.contains("retry_in"),
         "the failure is retried later:\n{during}"
@@ -208,9 +204,9 @@ fn a_revoked_secret_is_reported_backed_off_and_recovered_from() {
         bed.wait_for_maildir("bob@public.test", "", 1, Duration::from_secs(150)),
         1,
         "recovered:\n{}",
-        read(&log)
+        read_text(&log)
     );
-    signal_term(&mut daemon);
+    stop_daemon(&mut daemon);
 }
 
 #[test]
@@ -269,7 +265,7 @@ fn check_config_reports_the_token_and_a_refusal_for_the_wrong_mailbox() {
         ) && imap.contains("lack access to this mailbox"),
         "{imap}"
     );
-    let provider_log = read(bed.var("FOID_TB_OAUTH_LOG"));
+    let provider_log = read_text(bed.var("FOID_TB_OAUTH_LOG"));
     assert_eq!(
         count(&provider_log, "token issued to foid"),
         3,
@@ -314,23 +310,13 @@ token_url = "{url}""#,
         out.contains("imap: OK") && out.contains("smtp: OK"),
         "{out}"
     );
-    let dovecot_log = read(bed.dir.path().join("bed/log/dovecot.log"));
+    let dovecot_log = read_text(bed.dir.path().join("bed/log/dovecot.log"));
     assert!(
         dovecot_log.contains("Login: user=<foi@council.test>, method=OAUTHBEARER"),
         "{dovecot_log}"
     );
     assert!(
-        read(bed.var("FOID_TB_OAUTH_LOG")).contains("token issued to foid-cert"),
+        read_text(bed.var("FOID_TB_OAUTH_LOG")).contains("token issued to foid-cert"),
         "the provider checked the assertion against the client's certificate"
     );
-}
-
-fn signal_term(daemon: &mut std::process::Child) {
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &daemon.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    let status = daemon.wait().expect("wait");
-    assert!(status.success(), "foid run exits cleanly on SIGTERM");
 }

@@ -200,8 +200,9 @@ manager = "manager@council.test"
         )
     }
 
-    /// `foid.toml` for this test bed with `auth = "oauth2"` for IMAP and
-    /// SMTP, the `[oauth2]` section given.
+    /// `foid.toml` for this test bed with `auth = "oauth2"` for IMAP (as
+    /// `imap_user`) and SMTP, the `[oauth2]` section given, and no
+    /// `sent_folder` (the server's `\Sent` one is found).
     pub fn oauth_config_text(
         &self,
         database_url: &str,
@@ -209,45 +210,27 @@ manager = "manager@council.test"
         oauth2: &str,
         imap_extra: &str,
     ) -> String {
-        format!(
-            r#"
-[council]
-name = "Test Borough Council"
-address = "{FOI}"
-domain = "council.test"
-
-[database]
-url = "{database_url}"
-
-[imap]
-host = "localhost"
-port = {imaps}
-tls = "implicit"
-ca_file = "{ca}"
-auth = "oauth2"
-username = "{imap_user}"
-timeout_seconds = 20
-{imap_extra}
-
-[smtp]
-host = "localhost"
-port = {submission}
-tls = "starttls"
-ca_file = "{ca}"
-auth = "oauth2"
-username = "{FOI}"
-timeout_seconds = 20
-
-[oauth2]
-{oauth2}
-
-[officers]
-team = ["{OFFICER1}"]
-"#,
-            imaps = self.port("FOID_TB_IMAPS_PORT"),
-            submission = self.port("FOID_TB_SUBMISSION_PORT"),
-            ca = self.ca(),
-        )
+        let login = format!("username = \"{FOI}\"\npassword = \"{}\"\n", self.password());
+        let text = self
+            .config_text_with(
+                database_url,
+                imap_extra,
+                true,
+                &format!("[oauth2]\n{oauth2}\n"),
+            )
+            .replacen(
+                &login,
+                &format!("auth = \"oauth2\"\nusername = \"{imap_user}\"\n"),
+                1,
+            )
+            .replacen(
+                &login,
+                &format!("auth = \"oauth2\"\nusername = \"{FOI}\"\n"),
+                1,
+            )
+            .replacen("sent_folder = \"Sent\"\n", "", 1);
+        assert!(!text.contains("password ="), "both logins are OAuth 2.0");
+        text
     }
 
     /// `[oauth2]` for the test bed's provider: the generic client-credentials
@@ -441,6 +424,24 @@ pub fn start_daemon(config: &Path, log: &Path) -> std::process::Child {
         .stderr(log)
         .spawn()
         .expect("start foid run")
+}
+
+/// Stops `foid run` with SIGTERM, as systemd does, and expects a clean exit.
+pub fn stop_daemon(daemon: &mut std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    assert!(
+        daemon.wait().expect("wait").success(),
+        "foid run exits cleanly on SIGTERM"
+    );
+}
+
+/// A file's text, or nothing if it is not there (yet).
+pub fn read_text(path: impl AsRef<Path>) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
 }
 
 /// The foid binary built for these tests.
