@@ -12,6 +12,9 @@ use foid::config::Config;
 use foid::daemon::{self, Context};
 use foid::store::Store;
 
+/// The test bed's second layout: personal folders under `INBOX.`, no MOVE.
+const COURIER: &[(&str, &str)] = &[("FOID_TB_LAYOUT", "courier")];
+
 async fn context(config_text: &str) -> Context {
     let config = Config::parse(config_text, Path::new("test.toml")).expect("config");
     let store = Store::open(&config.database.url).await.expect("store");
@@ -58,6 +61,14 @@ async fn requests_become_cases_robots_get_nothing() {
 async fn requests_become_cases_on_postgres() {
     let bed = TestBed::start();
     end_to_end(&bed, &bed.pg_url()).await;
+}
+
+/// The same on Courier's and Cyrus's layout (`INBOX.` namespace, `.`
+/// separator, no MOVE) with the example configuration's folder names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_become_cases_on_the_courier_layout() {
+    let bed = TestBed::start_with(COURIER);
+    end_to_end(&bed, &bed.sqlite_url("intake.db")).await;
 }
 
 async fn end_to_end(bed: &TestBed, database_url: &str) {
@@ -205,11 +216,20 @@ fn read_only_message(bed: &TestBed, user: &str) -> String {
     panic!("no message for {user}");
 }
 
-/// The mailbox is recreated with the same messages (new UIDVALIDITY): the
-/// daemon resynchronises and makes no duplicate case.
+/// The mailbox is recreated, first empty and then with the same messages
+/// (a new UIDVALIDITY each time): the change is recorded once, the daemon
+/// resynchronises and makes no duplicate case.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uidvalidity_change_makes_no_duplicates() {
-    let bed = TestBed::start();
+    uidvalidity_change(&TestBed::start()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uidvalidity_change_makes_no_duplicates_on_the_courier_layout() {
+    uidvalidity_change(&TestBed::start_with(COURIER)).await;
+}
+
+async fn uidvalidity_change(bed: &TestBed) {
     let text = bed.config_text_with(&bed.sqlite_url("uidv.db"), "", false, "");
     let ctx = context(&text).await;
     let mut smtp = bed.smtp();
@@ -229,14 +249,52 @@ async fn uidvalidity_change_makes_no_duplicates() {
     assert_eq!(bed.wait_for_maildir(FOI, "", 3, Duration::from_secs(20)), 3);
     daemon::run_once(&ctx).await.expect("first pass");
     assert_eq!(ctx.store.case_count().await.expect("count"), 3);
-    let before = ctx
-        .store
+    let first = checkpoint(&ctx).await;
+
+    // Recreated empty: the new UIDVALIDITY is recorded on the first pass,
+    // so the next pass finds nothing changed (and warns no more).
+    recreate_inbox(bed, false);
+    assert_eq!(inbox(bed), 0);
+    daemon::run_once(&ctx)
+        .await
+        .expect("pass on the empty inbox");
+    let emptied = checkpoint(&ctx).await;
+    assert_ne!(
+        emptied.uidvalidity, first.uidvalidity,
+        "the test did change UIDVALIDITY"
+    );
+    daemon::run_once(&ctx).await.expect("another pass");
+    assert_eq!(checkpoint(&ctx).await.uidvalidity, emptied.uidvalidity);
+
+    // Recreated again with the processed messages put back.
+    recreate_inbox(bed, true);
+    assert_eq!(inbox(bed), 3);
+    daemon::run_once(&ctx)
+        .await
+        .expect("pass on the refilled inbox");
+    assert_ne!(checkpoint(&ctx).await.uidvalidity, emptied.uidvalidity);
+    assert_eq!(
+        ctx.store.case_count().await.expect("count"),
+        3,
+        "no duplicate case"
+    );
+    let states = raw_state_counts(&ctx.store).await;
+    assert_eq!(states.get("duplicate"), Some(&3), "{states:?}");
+    assert_eq!(inbox(bed), 0);
+}
+
+async fn checkpoint(ctx: &Context) -> foid::store::Checkpoint {
+    ctx.store
         .checkpoint("INBOX")
         .await
         .expect("cp")
-        .expect("checkpoint");
+        .expect("checkpoint")
+}
 
-    // Recreate the inbox: the same messages, new UIDVALIDITY.
+/// Gives the FOI inbox a new UIDVALIDITY by dropping Dovecot's index and
+/// UID list while IMAP is stopped, optionally putting the processed
+/// messages back in it.
+fn recreate_inbox(bed: &TestBed, with_processed: bool) {
     bed.control("stop-imap");
     let home = Path::new(&bed.var("FOID_TB_MAILDIR_ROOT")).join("council.test/foi");
     for entry in std::fs::read_dir(&home).expect("maildir") {
@@ -251,49 +309,38 @@ async fn uidvalidity_change_makes_no_duplicates() {
             std::fs::remove_file(&path).expect("remove index");
         }
     }
-    let processed: Vec<_> = ["new", "cur"]
-        .iter()
-        .flat_map(|sub| {
-            std::fs::read_dir(home.join(".FOI.Processed").join(sub))
-                .into_iter()
-                .flatten()
-        })
-        .map(|e| e.expect("entry").path())
-        .collect();
-    for (i, path) in processed.iter().enumerate() {
-        let copy = home.join("new").join(format!("1700000000.copy{i}.testbed"));
-        std::fs::copy(path, &copy).expect("copy back");
-        std::os::unix::fs::chown(&copy, Some(8), Some(8)).expect("chown to the mail user");
+    if with_processed {
+        let processed: Vec<_> = ["new", "cur"]
+            .iter()
+            .flat_map(|sub| {
+                std::fs::read_dir(home.join(".FOI.Processed").join(sub))
+                    .into_iter()
+                    .flatten()
+            })
+            .map(|e| e.expect("entry").path())
+            .collect();
+        for (i, path) in processed.iter().enumerate() {
+            let copy = home.join("new").join(format!("1700000000.copy{i}.testbed"));
+            std::fs::copy(path, &copy).expect("copy back");
+            std::os::unix::fs::chown(&copy, Some(8), Some(8)).expect("chown to the mail user");
+        }
     }
     bed.control("start-imap");
-    assert_eq!(inbox(&bed), 3);
-
-    daemon::run_once(&ctx).await.expect("second pass");
-    let after = ctx
-        .store
-        .checkpoint("INBOX")
-        .await
-        .expect("cp")
-        .expect("checkpoint");
-    assert_ne!(
-        after.uidvalidity, before.uidvalidity,
-        "the test did change UIDVALIDITY"
-    );
-    assert_eq!(
-        ctx.store.case_count().await.expect("count"),
-        3,
-        "no duplicate case"
-    );
-    let states = raw_state_counts(&ctx.store).await;
-    assert_eq!(states.get("duplicate"), Some(&3), "{states:?}");
-    assert_eq!(inbox(&bed), 0);
 }
 
 /// At least 30 hostile or broken messages: none crashes the daemon, each
 /// is processed or quarantined with a reason, and good mail still flows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_mail_is_quarantined_and_good_mail_flows() {
-    let bed = TestBed::start();
+    hostile_mail(&TestBed::start()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_mail_is_quarantined_on_the_courier_layout() {
+    hostile_mail(&TestBed::start_with(COURIER)).await;
+}
+
+async fn hostile_mail(bed: &TestBed) {
     let text = bed.config_text_with(
         &bed.sqlite_url("hostile.db"),
         "",
@@ -327,7 +374,7 @@ async fn hostile_mail_is_quarantined_and_good_mail_flows() {
         std::fs::write(&path, bytes).expect("write");
         std::os::unix::fs::chown(&path, Some(8), Some(8)).expect("chown to the mail user");
     }
-    assert_eq!(inbox(&bed), corpus.len() + 3);
+    assert_eq!(inbox(bed), corpus.len() + 3);
 
     daemon::run_once(&ctx)
         .await
@@ -360,7 +407,7 @@ async fn hostile_mail_is_quarantined_and_good_mail_flows() {
         "the oversized message was refused before download: {quarantined:?}"
     );
     assert_eq!(bed.maildir_count(FOI, ".FOI.Quarantine"), quarantined.len());
-    assert_eq!(inbox(&bed), 0, "the loop went on past every bad message");
+    assert_eq!(inbox(bed), 0, "the loop went on past every bad message");
     let cases = ctx.store.cases(false).await.expect("cases");
     for n in 0..3 {
         let subject = format!("Good request {n}");

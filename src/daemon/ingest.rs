@@ -317,11 +317,15 @@ async fn drain(
                 new = uidvalidity,
                 "UIDVALIDITY changed; resynchronising"
             );
-            Checkpoint {
+            let fresh = Checkpoint {
                 mailbox: cfg.mailbox.clone(),
                 uidvalidity,
                 last_uid: 0,
-            }
+            };
+            // Recorded at once, so the change is reported once even while
+            // the recreated mailbox stays empty.
+            ctx.store.store_fetched(&fresh, &[], ctx.now()).await?;
+            fresh
         }
         None => Checkpoint {
             mailbox: cfg.mailbox.clone(),
