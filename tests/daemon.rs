@@ -234,6 +234,11 @@ async fn dovecot_outage_mid_idle_is_survived() {
         log_text.contains("reconnecting"),
         "the outage was noticed:\n{log_text}"
     );
+    // Logged as what it was: the server ending the session under IDLE.
+    assert!(
+        log_text.contains("during IDLE") && !log_text.contains("ending IDLE"),
+        "the dropped IDLE is named as such:\n{log_text}"
+    );
 }
 
 /// With IDLE switched off the daemon polls, and still picks mail up.

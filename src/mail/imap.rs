@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
+use async_imap::extensions::idle::IdleResponse;
 use futures::TryStreamExt;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, ReadBuf};
 use tokio::net::TcpStream;
@@ -56,6 +57,33 @@ async fn read_raw_line(stream: &mut TimedStream) -> Result<String> {
         if line.len() > 8192 {
             bail!("a line over 8 KiB");
         }
+    }
+}
+
+/// Turns an IDLE that the server ended (a BYE, or the connection closed
+/// under it) into an error that says so: otherwise it shows up later as a
+/// failed DONE, which hides what happened.
+fn idle_ended_by_server(r: async_imap::error::Result<IdleResponse>) -> Result<()> {
+    use async_imap::imap_proto::{Response, Status};
+    match r.context("connection lost during IDLE")? {
+        // Not asked for (the stop branch is the only one that interrupts):
+        // the stream ended.
+        IdleResponse::ManualInterrupt => bail!("the server closed the connection during IDLE"),
+        IdleResponse::NewData(data) => {
+            if let Response::Data {
+                status: Status::Bye,
+                information,
+                ..
+            } = data.parsed()
+            {
+                bail!(
+                    "the server ended the session during IDLE: BYE {}",
+                    information.as_deref().unwrap_or("")
+                );
+            }
+            Ok(())
+        }
+        IdleResponse::Timeout => Ok(()),
     }
 }
 
@@ -648,7 +676,7 @@ impl ImapConnection {
             let (wait_fut, interrupt) = idle.wait_with_timeout(wait);
             tokio::pin!(wait_fut);
             tokio::select! {
-                r = &mut wait_fut => { r.context("waiting in IDLE")?; }
+                r = &mut wait_fut => idle_ended_by_server(r)?,
                 _ = stop.changed() => {
                     stopped = true;
                     drop(interrupt);
