@@ -8,6 +8,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{self, Config};
+use crate::mail::mutf7;
 use crate::store::Store;
 
 #[derive(Debug, Parser)]
@@ -394,6 +395,7 @@ async fn check_config(
                 ("quarantine_folder", &imap.quarantine_folder),
             ] {
                 let (name, exists) = conn.folder_exists(configured).await?;
+                let name = mutf7::display(&name);
                 let state = if exists {
                     "exists".to_string()
                 } else if create_folders {
@@ -413,12 +415,15 @@ async fn check_config(
             use crate::mail::imap::SentChoice;
             detail.push_str(
                 &match conn.choose_sent_folder(imap.sent_folder.as_deref()).await? {
-                    SentChoice::Named(name) => format!("; sent copies to {name:?}"),
+                    SentChoice::Named(name) => {
+                        format!("; sent copies to {:?}", mutf7::display(&name))
+                    }
                     SentChoice::Marked {
                         name,
                         configured_missing,
                     } => format!(
-                        "; sent copies to {name:?}, which the server marks \\Sent{}",
+                        "; sent copies to {:?}, which the server marks \\Sent{}",
+                        mutf7::display(&name),
                         if configured_missing {
                             " ([imap] sent_folder does not exist)"
                         } else {
@@ -426,7 +431,10 @@ async fn check_config(
                         }
                     ),
                     SentChoice::Missing(name) => {
-                        format!("; sent copies to {name:?}, created at first send")
+                        format!(
+                            "; sent copies to {:?}, created at first send",
+                            mutf7::display(&name)
+                        )
                     }
                 },
             );

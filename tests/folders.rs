@@ -198,3 +198,47 @@ fn a_folder_that_cannot_be_made_stops_no_request() {
     stop_daemon(&mut daemon);
     assert!(read_text(&log).contains("IMAP folder available again"));
 }
+
+/// Folder names outside ASCII (a Welsh or French council's own names) go
+/// to the server in modified UTF-7 and are reported as written.
+#[test]
+fn folder_names_outside_ascii_work() {
+    let bed = TestBed::start();
+    let db = bed.sqlite_url("names.db");
+    let config = bed.dir.path().join("names.toml");
+    let text = bed
+        .config_text_with(&db, "", false, "")
+        .replace("\"FOI/Processed\"", "\"FOI/Traités\"")
+        .replace("\"FOI/Quarantine\"", "\"FOI/Mis à l'écart\"");
+    std::fs::write(&config, text).expect("config");
+    let config = config.to_str().expect("path");
+
+    let (ok, out, err) = run_foid(&[
+        "--config",
+        config,
+        "check-config",
+        "--connect",
+        "--create-folders",
+    ]);
+    assert!(ok, "{out}\n{err}");
+    assert!(
+        out.contains("processed_folder \"FOI.Traités\" created")
+            && out.contains("quarantine_folder \"FOI.Mis à l'écart\" created"),
+        "{out}"
+    );
+
+    let mut smtp = bed.smtp();
+    smtp.send(
+        "alice@public.test",
+        FOI,
+        &request(1, "alice@public.test", "Street lights", "How many are out?"),
+    );
+    smtp.quit();
+    assert_eq!(bed.wait_for_maildir(FOI, "", 1, Duration::from_secs(20)), 1);
+    let (ok, out, err) = run_foid(&["--config", config, "run", "--once"]);
+    assert!(ok, "{out}\n{err}");
+    // Dovecot keeps the wire name on disk: the message is in the folder
+    // the configuration named, not in one with a mangled name.
+    assert_eq!(bed.maildir_count(FOI, ".FOI.Trait&AOk-s"), 1, "{err}");
+    assert_eq!(bed.maildir_count(FOI, ""), 0);
+}

@@ -4,6 +4,7 @@ pub mod compose;
 pub mod imap;
 pub mod mbox;
 pub mod message;
+pub mod mutf7;
 pub mod namespace;
 pub mod oauth;
 pub mod quirks;

@@ -56,8 +56,9 @@ pub fn server_folder_name(configured: &str, personal: &Personal, delimiter: &str
     if configured.eq_ignore_ascii_case("INBOX") {
         return "INBOX".to_string();
     }
+    let configured = super::mutf7::encode(configured);
     let on_server = if delimiter == "/" {
-        configured.to_string()
+        configured
     } else {
         configured.replace('/', delimiter)
     };
@@ -151,6 +152,11 @@ mod tests {
         assert_eq!(
             server_folder_name("FOI/Processed", &exchange, "/"),
             "FOI/Processed"
+        );
+        // Outside ASCII: modified UTF-7, separators and prefix as ever.
+        assert_eq!(
+            server_folder_name("FOI/Éléments traités", &courier, "."),
+            "INBOX.FOI.&AMk-l&AOk-ments trait&AOk-s"
         );
         // A prefix given without its separator.
         assert_eq!(
