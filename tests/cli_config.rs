@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{run_foid, TestBed};
+use common::{check_config_connect, run_foid, TestBed};
 
 const GOOD: &str = r#"
 [council]
@@ -106,12 +106,7 @@ fn check_config_connect_against_the_test_bed() {
     let bed = TestBed::start();
     let db = bed.sqlite_url("check.db");
     let good = bed.write_config("good.toml", &db, "");
-    let (ok, out, err) = run_foid(&[
-        "--config",
-        good.to_str().expect("path"),
-        "check-config",
-        "--connect",
-    ]);
+    let (ok, out, err) = check_config_connect(&good, &[]);
     assert!(ok, "{out}\n{err}");
     assert!(out.contains("database: OK"), "{out}");
     assert!(out.contains("imap: OK"), "{out}");
@@ -125,12 +120,7 @@ fn check_config_connect_against_the_test_bed() {
     );
     let wrong = bed.dir.path().join("wrong.toml");
     std::fs::write(&wrong, text).expect("write");
-    let (ok, out, _) = run_foid(&[
-        "--config",
-        wrong.to_str().expect("path"),
-        "check-config",
-        "--connect",
-    ]);
+    let (ok, out, _) = check_config_connect(&wrong, &[]);
     assert!(!ok, "{out}");
     assert!(out.contains("imap: FAILED"), "{out}");
     assert!(out.contains("login as foi@council.test failed"), "{out}");
@@ -147,12 +137,7 @@ fn check_config_connect_against_the_test_bed() {
     );
     let unreachable = bed.dir.path().join("unreachable.toml");
     std::fs::write(&unreachable, text).expect("write");
-    let (ok, out, _) = run_foid(&[
-        "--config",
-        unreachable.to_str().expect("path"),
-        "check-config",
-        "--connect",
-    ]);
+    let (ok, out, _) = check_config_connect(&unreachable, &[]);
     assert!(!ok, "{out}");
     assert!(out.contains("imap: FAILED"), "{out}");
     assert!(

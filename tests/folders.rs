@@ -41,12 +41,7 @@ fn courier_layout_takes_the_example_folder_names() {
     )
     .expect("config");
 
-    let (ok, out, err) = run_foid(&[
-        "--config",
-        config.to_str().expect("path"),
-        "check-config",
-        "--connect",
-    ]);
+    let (ok, out, err) = check_config_connect(&config, &[]);
     assert!(ok, "{out}\n{err}");
     assert!(
         out.contains("namespace \"INBOX.\", separator \".\"") && out.contains("MOVE no"),
@@ -131,13 +126,7 @@ fn a_folder_that_cannot_be_made_stops_no_request() {
     let config = bed.dir.path().join("blocked.toml");
     std::fs::write(&config, bed.config_text(&db, "")).expect("config");
 
-    let (ok, out, _) = run_foid(&[
-        "--config",
-        config.to_str().expect("path"),
-        "check-config",
-        "--connect",
-        "--create-folders",
-    ]);
+    let (ok, out, _) = check_config_connect(&config, &["--create-folders"]);
     assert!(!ok, "{out}");
     let imap = out
         .lines()
@@ -211,15 +200,8 @@ fn folder_names_outside_ascii_work() {
         .replace("\"FOI/Processed\"", "\"FOI/Traités\"")
         .replace("\"FOI/Quarantine\"", "\"FOI/Mis à l'écart\"");
     std::fs::write(&config, text).expect("config");
-    let config = config.to_str().expect("path");
 
-    let (ok, out, err) = run_foid(&[
-        "--config",
-        config,
-        "check-config",
-        "--connect",
-        "--create-folders",
-    ]);
+    let (ok, out, err) = check_config_connect(&config, &["--create-folders"]);
     assert!(ok, "{out}\n{err}");
     assert!(
         out.contains("processed_folder \"FOI.Traités\" created")
@@ -235,7 +217,7 @@ fn folder_names_outside_ascii_work() {
     );
     smtp.quit();
     assert_eq!(bed.wait_for_maildir(FOI, "", 1, Duration::from_secs(20)), 1);
-    let (ok, out, err) = run_foid(&["--config", config, "run", "--once"]);
+    let (ok, out, err) = run_foid(&["--config", config.to_str().expect("path"), "run", "--once"]);
     assert!(ok, "{out}\n{err}");
     // Dovecot keeps the wire name on disk: the message is in the folder
     // the configuration named, not in one with a mangled name.

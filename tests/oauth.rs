@@ -220,12 +220,7 @@ fn check_config_reports_the_token_and_a_refusal_for_the_wrong_mailbox() {
         "good.toml",
         &bed.oauth_config_text(&db, FOI, &bed.generic_oauth2(&secret), ""),
     );
-    let (ok, out, err) = run_foid(&[
-        "--config",
-        good.to_str().expect("path"),
-        "check-config",
-        "--connect",
-    ]);
+    let (ok, out, err) = check_config_connect(&good, &[]);
     assert!(ok, "{out}\n{err}");
     let token_line = out
         .lines()
@@ -247,12 +242,7 @@ fn check_config_reports_the_token_and_a_refusal_for_the_wrong_mailbox() {
         "wrong.toml",
         &bed.oauth_config_text(&db, "clerk@council.test", &bed.generic_oauth2(&secret), ""),
     );
-    let (ok, out, _) = run_foid(&[
-        "--config",
-        wrong.to_str().expect("path"),
-        "check-config",
-        "--connect",
-    ]);
+    let (ok, out, _) = check_config_connect(&wrong, &[]);
     assert!(!ok, "{out}");
     assert!(out.contains("oauth2 token: OK"), "{out}");
     let imap = out
@@ -295,12 +285,7 @@ token_url = "{url}""#,
         "cert.toml",
         &bed.oauth_config_text(&db, FOI, &entra, "sasl_mechanism = \"oauthbearer\""),
     );
-    let (ok, out, err) = run_foid(&[
-        "--config",
-        config.to_str().expect("path"),
-        "check-config",
-        "--connect",
-    ]);
+    let (ok, out, err) = check_config_connect(&config, &[]);
     assert!(ok, "{out}\n{err}");
     assert!(
         out.contains("scope https://outlook.office365.com/.default"),

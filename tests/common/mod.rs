@@ -470,3 +470,11 @@ pub fn run_foid(args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// `foid --config CONFIG check-config --connect` with any further flags.
+pub fn check_config_connect(config: &Path, more: &[&str]) -> (bool, String, String) {
+    let config = config.to_str().expect("utf8 path");
+    let mut args = vec!["--config", config, "check-config", "--connect"];
+    args.extend_from_slice(more);
+    run_foid(&args)
+}
