@@ -413,31 +413,20 @@ async fn check_config(
                 detail.push_str(&format!("; {key} {name:?} {state}"));
             }
             use crate::mail::imap::SentChoice;
-            detail.push_str(
-                &match conn.choose_sent_folder(imap.sent_folder.as_deref()).await? {
-                    SentChoice::Named(name) => {
-                        format!("; sent copies to {:?}", mutf7::display(&name))
-                    }
-                    SentChoice::Marked {
-                        name,
-                        configured_missing,
-                    } => format!(
-                        "; sent copies to {:?}, which the server marks \\Sent{}",
-                        mutf7::display(&name),
-                        if configured_missing {
-                            " ([imap] sent_folder does not exist)"
-                        } else {
-                            ""
-                        }
-                    ),
-                    SentChoice::Missing(name) => {
-                        format!(
-                            "; sent copies to {:?}, created at first send",
-                            mutf7::display(&name)
-                        )
-                    }
-                },
-            );
+            let sent = conn.choose_sent_folder(imap.sent_folder.as_deref()).await?;
+            let how = match &sent {
+                SentChoice::Named(_) => "",
+                SentChoice::Marked {
+                    configured_missing: true,
+                    ..
+                } => ", which the server marks \\Sent ([imap] sent_folder does not exist)",
+                SentChoice::Marked { .. } => ", which the server marks \\Sent",
+                SentChoice::Missing(_) => ", created at first send",
+            };
+            detail.push_str(&format!(
+                "; sent copies to {:?}{how}",
+                mutf7::display(sent.name())
+            ));
             conn.logout().await;
             if problems.is_empty() {
                 Ok(detail)

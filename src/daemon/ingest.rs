@@ -308,30 +308,27 @@ async fn drain(
     );
     let mut checkpoint = match ctx.store.checkpoint(&cfg.mailbox).await? {
         Some(cp) if cp.uidvalidity == uidvalidity => cp,
-        Some(cp) => {
-            // The mailbox was recreated: UIDs mean nothing any more. Read it
-            // all again; processing recognises mail it has seen by
-            // Message-ID and content hash, so nothing is repeated.
-            warn!(
-                old = cp.uidvalidity,
-                new = uidvalidity,
-                "UIDVALIDITY changed; resynchronising"
-            );
+        stored => {
             let fresh = Checkpoint {
                 mailbox: cfg.mailbox.clone(),
                 uidvalidity,
                 last_uid: 0,
             };
-            // Recorded at once, so the change is reported once even while
-            // the recreated mailbox stays empty.
-            ctx.store.store_fetched(&fresh, &[], ctx.now()).await?;
+            if let Some(cp) = stored {
+                // The mailbox was recreated: UIDs mean nothing any more. Read
+                // it all again; processing recognises mail it has seen by
+                // Message-ID and content hash, so nothing is repeated.
+                warn!(
+                    old = cp.uidvalidity,
+                    new = uidvalidity,
+                    "UIDVALIDITY changed; resynchronising"
+                );
+                // Recorded at once, so the change is reported once even
+                // while the recreated mailbox stays empty.
+                ctx.store.store_fetched(&fresh, &[], ctx.now()).await?;
+            }
             fresh
         }
-        None => Checkpoint {
-            mailbox: cfg.mailbox.clone(),
-            uidvalidity,
-            last_uid: 0,
-        },
     };
     // Whatever an earlier run stored and did not finish (a crash between
     // the commit of a window and its processing) is finished first: it must

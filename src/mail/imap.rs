@@ -13,6 +13,7 @@ use tokio_io_timeout::TimeoutStream;
 use tokio_rustls::client::TlsStream;
 
 use crate::config::{AuthMethod, Connection, Imap, SaslMechanism, Tls};
+use crate::mail::mutf7;
 use crate::mail::namespace::{parse_namespace, server_folder_name, Personal};
 use crate::mail::sasl::{self, Mechanism};
 
@@ -352,6 +353,16 @@ pub enum SentChoice {
     Missing(String),
 }
 
+impl SentChoice {
+    /// The folder's name on the server.
+    pub fn name(&self) -> &str {
+        match self {
+            SentChoice::Named(name) | SentChoice::Missing(name) => name,
+            SentChoice::Marked { name, .. } => name,
+        }
+    }
+}
+
 /// A logged-in session with what the server supports.
 pub struct ImapConnection {
     pub session: ImapSession,
@@ -504,7 +515,8 @@ impl ImapConnection {
                     .await?;
                 if again.is_empty() {
                     return Err(anyhow!(
-                        "cannot create IMAP folder {name}: {}",
+                        "cannot create IMAP folder {}: {}",
+                        mutf7::display(&name),
                         server_said(&e)
                     ));
                 }
