@@ -2,6 +2,7 @@
 //! (`now` and `today` are arguments).
 
 pub mod approval;
+pub mod breach_check;
 pub mod calendar;
 pub mod case;
 pub mod casework;

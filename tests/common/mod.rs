@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod office;
+
 use foid::config::Config;
 
 pub const FOI: &str = "foi@council.test";
