@@ -38,6 +38,9 @@ pub struct Config {
     pub intake: Intake,
     #[serde(default)]
     pub approval: Approval,
+    /// `[breach_check]`: what every attachment of a draft is checked for.
+    #[serde(default)]
+    pub breach_check: BreachCheck,
     pub trust: Option<Trust>,
     /// The token source for `auth = "oauth2"` in `[imap]` or `[smtp]`.
     pub oauth2: Option<OAuth2>,
@@ -353,6 +356,43 @@ pub struct Approval {
     pub key_env: Option<String>,
 }
 
+/// The check of a draft's attachments for hidden and personal data.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BreachCheck {
+    /// Wall-clock time one attachment may take to check or clean.
+    pub timeout_seconds: u64,
+    /// Addresses meant to be in replies (the FOI mailbox is always one).
+    pub allowed_addresses: Vec<String>,
+    pub limits: crate::core::breach_check::Limits,
+    pub thresholds: crate::core::breach_check::Thresholds,
+}
+
+impl Default for BreachCheck {
+    fn default() -> Self {
+        BreachCheck {
+            timeout_seconds: 60,
+            allowed_addresses: Vec::new(),
+            limits: Default::default(),
+            thresholds: Default::default(),
+        }
+    }
+}
+
+impl Config {
+    /// The breach check's policy as configured.
+    pub fn breach_policy(&self) -> crate::core::breach_check::Policy {
+        let b = &self.breach_check;
+        let mut allowed = b.allowed_addresses.clone();
+        allowed.push(self.council.address.clone());
+        crate::core::breach_check::Policy {
+            limits: b.limits.clone(),
+            thresholds: b.thresholds.clone(),
+            allowed_addresses: allowed,
+        }
+    }
+}
+
 impl Default for Approval {
     fn default() -> Self {
         Approval {
@@ -465,6 +505,7 @@ impl Config {
             holidays: Holidays::default(),
             intake: Intake::default(),
             approval: Approval::default(),
+            breach_check: BreachCheck::default(),
             trust: None,
             oauth2: None,
         }
@@ -683,6 +724,30 @@ impl Config {
                 "[approval] code_ttl_hours",
                 "must be between 1 and 720 (30 days)".into(),
             );
+        }
+        let b = &self.breach_check;
+        if !(1..=3600).contains(&b.timeout_seconds) {
+            bad(
+                "[breach_check] timeout_seconds",
+                "must be between 1 and 3600".into(),
+            );
+        }
+        let l = &b.limits;
+        for (key, value) in [
+            ("max_file_bytes", l.max_file_bytes),
+            ("max_unpacked_bytes", l.max_unpacked_bytes),
+            ("max_compression_ratio", l.max_compression_ratio),
+            ("max_entries", l.max_entries as u64),
+            ("max_xml_depth", l.max_xml_depth as u64),
+            ("max_cells", l.max_cells),
+            ("max_shared_strings_bytes", l.max_shared_strings_bytes),
+        ] {
+            if value == 0 {
+                bad(
+                    &format!("[breach_check.limits] {key}"),
+                    "must be more than 0".into(),
+                );
+            }
         }
         if let Some(trust) = &self.trust {
             trust.problems(&mut bad);

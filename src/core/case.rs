@@ -8,6 +8,7 @@ use std::fmt;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
+use super::breach_check::Finding;
 use super::clock::{ClockEvent, Regime};
 use super::intake::Kind;
 use super::questions::Question;
@@ -366,6 +367,15 @@ pub enum CaseEvent {
         refusal: bool,
         attachments: Vec<AttachmentMeta>,
         outcomes: Vec<QuestionOutcome>,
+        /// What the breach check found in the attachments.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        findings: Vec<Finding>,
+    },
+    /// An approver approved a draft despite the breach check's findings.
+    FindingsOverridden {
+        version: u32,
+        reason: String,
+        findings: Vec<String>,
     },
     /// Previews with approval codes went to these approvers.
     PreviewSent {
@@ -437,6 +447,7 @@ impl CaseEvent {
             CaseEvent::CommandRefused { .. } => "command_refused",
             CaseEvent::DraftRecorded { .. } => "draft_recorded",
             CaseEvent::PreviewSent { .. } => "preview_sent",
+            CaseEvent::FindingsOverridden { .. } => "findings_overridden",
             CaseEvent::DraftApproved { .. } => "draft_approved",
             CaseEvent::DraftRejected { .. } => "draft_rejected",
             CaseEvent::SentToRequester { .. } => "sent_to_requester",
@@ -495,6 +506,8 @@ pub struct DraftSnapshot {
 pub struct DraftAttachment {
     pub meta: AttachmentMeta,
     pub bytes: Vec<u8>,
+    /// What the breach check found; None when it was never checked.
+    pub findings: Option<Vec<Finding>>,
 }
 
 /// An approval code as stored: never the code itself, only its hash.

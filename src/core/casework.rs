@@ -13,6 +13,7 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 
 use super::approval::{self, ApprovalKey, CodeFor};
+use super::breach_check::{Checked, CleanedAttachment, Finding};
 use super::calendar::{Calendar, Region};
 use super::case::{
     Actor, AttachmentMeta, CaseEvent, CaseSnapshot, CaseState, Closure, CodeId, Direction,
@@ -72,7 +73,11 @@ impl Settings<'_> {
 pub struct CommandMail<'a> {
     pub raw_id: RawId,
     pub message_id: &'a str,
-    pub attachments: &'a [Attachment],
+    /// The mail's attachments, each with what the breach check found.
+    pub attachments: &'a [Checked],
+    /// For `#clean`: the pending draft's attachments cleaned (and checked
+    /// again) by the adapter; empty otherwise.
+    pub cleaned: &'a [CleanedAttachment],
     /// What vouched for the sender (the trust gate's evidence).
     pub evidence: &'a str,
     pub commands: &'a [CommandLine],
@@ -219,7 +224,11 @@ impl Work<'_> {
         match command {
             Command::Draft { body } => self.draft(body),
             Command::Refuse { ground, reasons } => self.refuse(ground, reasons),
-            Command::Approve { code } => self.approve(code),
+            Command::Approve {
+                code,
+                despite_findings,
+            } => self.approve(code, despite_findings.as_deref()),
+            Command::Clean => self.clean(),
             Command::Reject { reason } => self.reject(reason),
             Command::Clarify { text } => self.clarify(text),
             Command::Fee { pence, text } => self.fee(*pence, text),
@@ -304,7 +313,8 @@ impl Work<'_> {
                 problems.join("\n      - ")
             )
         })?;
-        self.record_draft(letter, false)
+        let attachments = self.mail_attachments();
+        self.record_draft(letter, false, attachments)
     }
 
     fn refuse(&mut self, ground: &str, reasons: &str) -> Outcome {
@@ -312,12 +322,68 @@ impl Work<'_> {
         let statute = Statute::of(c.regime);
         let ground = exemptions::refusal_ground(statute, ground)?;
         let letter = reply::compose_refusal(&self.letter_for(c), &ground, reasons);
-        self.record_draft(letter, true)
+        let attachments = self.mail_attachments();
+        self.record_draft(letter, true, attachments)
+    }
+
+    /// The mail's attachments as a draft's, with their findings.
+    fn mail_attachments(&self) -> Vec<DraftAttachment> {
+        self.mail
+            .attachments
+            .iter()
+            .map(|c| draft_attachment(&c.attachment, &c.findings))
+            .collect()
+    }
+
+    /// `#clean`: the pending draft again, with cleaned attachments.
+    fn clean(&mut self) -> Outcome {
+        let c = self.case()?.clone();
+        let Some(draft) = c.draft.clone().filter(|d| d.state == DraftState::Pending) else {
+            return Err(
+                "no draft is waiting for approval; #clean works on the pending draft".into(),
+            );
+        };
+        if draft.attachments.is_empty() {
+            return Err(format!(
+                "draft {} has no attachments to clean",
+                draft.version
+            ));
+        }
+        if self.mail.cleaned.len() != draft.attachments.len() {
+            return Err("the cleaned copies could not be made; nothing was changed".into());
+        }
+        let mut report = Vec::new();
+        for a in self.mail.cleaned {
+            let name = &a.checked.attachment.filename;
+            match &a.not_cleaned {
+                Some(why) => report.push(format!("{name}: not cleaned: {why}")),
+                None if a.removed.is_empty() => report.push(format!("{name}: nothing to remove")),
+                None => report.push(format!("{name}: removed {}", a.removed.join("; "))),
+            }
+        }
+        let attachments = self
+            .mail
+            .cleaned
+            .iter()
+            .map(|a| draft_attachment(&a.checked.attachment, &a.checked.findings))
+            .collect();
+        let letter = Letter {
+            text: draft.letter.clone(),
+            outcomes: draft.outcomes.clone(),
+            notes: Vec::new(),
+        };
+        let recorded = self.record_draft(letter, draft.refusal, attachments)?;
+        Ok(format!("{}\n      {recorded}", report.join("\n      ")))
     }
 
     /// Records a draft (superseding any earlier one) and sends each
     /// approver a preview with their own code.
-    fn record_draft(&mut self, letter: Letter, refusal: bool) -> Outcome {
+    fn record_draft(
+        &mut self,
+        letter: Letter,
+        refusal: bool,
+        attachments: Vec<DraftAttachment>,
+    ) -> Outcome {
         let c = self.case()?.clone();
         let approvers: Vec<String> = self
             .s
@@ -334,20 +400,6 @@ impl Work<'_> {
                     .into()
             });
         }
-        let attachments: Vec<DraftAttachment> = self
-            .mail
-            .attachments
-            .iter()
-            .map(|a| DraftAttachment {
-                meta: AttachmentMeta {
-                    filename: a.filename.clone(),
-                    content_type: a.content_type.clone(),
-                    size: a.bytes.len() as u64,
-                    sha256: sha256_hex(&a.bytes),
-                },
-                bytes: a.bytes.clone(),
-            })
-            .collect();
         let metas: Vec<AttachmentMeta> = attachments.iter().map(|a| a.meta.clone()).collect();
         let subject = letters::requester_subject(&c.reference, &c.subject);
         let sha256 = reply::content_sha256(&letter.text, &subject, &c.reply_to, &metas);
@@ -367,12 +419,14 @@ impl Work<'_> {
             outcomes: letter.outcomes.clone(),
             attachments: attachments.clone(),
         }));
+        let findings = draft_findings(&attachments);
         self.event(CaseEvent::DraftRecorded {
             version,
             sha256: sha256.clone(),
             refusal,
             attachments: metas.clone(),
             outcomes: letter.outcomes.clone(),
+            findings: findings.clone(),
         });
         let draft = DraftSnapshot {
             version,
@@ -410,6 +464,16 @@ impl Work<'_> {
         );
         for n in &letter.notes {
             text.push_str(&format!("\n      note: {n}"));
+        }
+        if !findings.is_empty() {
+            text.push_str(&format!(
+                "\n      BLOCKED: the attachment check found {} thing{} that must not leave by accident; approval needs new files (#draft), cleaned copies (#clean), or #approve CODE --despite-findings REASON:",
+                findings.len(),
+                if findings.len() == 1 { "" } else { "s" }
+            ));
+            for f in &findings {
+                text.push_str(&format!("\n      - {}", f.line()));
+            }
         }
         Ok(text)
     }
@@ -478,6 +542,7 @@ impl Work<'_> {
             clock: &clock,
             sha256: &draft.sha256,
             notes,
+            findings: &draft_findings(&draft.attachments),
             letter: &draft.letter,
         });
         self.plan.queue(mail);
@@ -493,7 +558,7 @@ impl Work<'_> {
         }
     }
 
-    fn approve(&mut self, presented: &str) -> Outcome {
+    fn approve(&mut self, presented: &str, despite_findings: Option<&str>) -> Outcome {
         let c = self.case()?.clone();
         let Some(canonical) = approval::normalise(presented) else {
             // Not echoed: a live code with a typo in it is still a secret.
@@ -591,6 +656,43 @@ impl Work<'_> {
                 "the code does not match the draft as stored: nothing was approved; ask for a new #draft"
                     .into(),
             );
+        }
+
+        // The breach check: nothing found, or overridden with a reason.
+        let unchecked: Vec<&str> = draft
+            .attachments
+            .iter()
+            .filter(|a| a.findings.is_none())
+            .map(|a| a.meta.filename.as_str())
+            .collect();
+        if !unchecked.is_empty() {
+            return Err(format!(
+                "draft {} was recorded before attachments were checked, so {} never went through the check; nothing was approved: send a new #draft",
+                draft.version,
+                unchecked.join(", ")
+            ));
+        }
+        let findings = draft_findings(&draft.attachments);
+        match (findings.is_empty(), despite_findings) {
+            (true, _) => {}
+            (false, None) => {
+                let lines: Vec<String> = findings
+                    .iter()
+                    .map(|f| format!("      - {}", f.line()))
+                    .collect();
+                return Err(format!(
+                    "the attachment check found {} thing{} in draft {} (listed in your preview); nothing was approved. Ask for new files or a #clean copy, or, if each one is meant to go out, approve with: #approve CODE --despite-findings REASON\n{}",
+                    findings.len(),
+                    if findings.len() == 1 { "" } else { "s" },
+                    draft.version,
+                    lines.join("\n")
+                ));
+            }
+            (false, Some(reason)) => self.event(CaseEvent::FindingsOverridden {
+                version: draft.version,
+                reason: reason.to_string(),
+                findings: findings.iter().map(Finding::line).collect(),
+            }),
         }
 
         // Approved: used once, in the same plan as the reply it sends.
@@ -1031,6 +1133,27 @@ impl Work<'_> {
         }
         out
     }
+}
+
+fn draft_attachment(a: &Attachment, findings: &[Finding]) -> DraftAttachment {
+    DraftAttachment {
+        meta: AttachmentMeta {
+            filename: a.filename.clone(),
+            content_type: a.content_type.clone(),
+            size: a.bytes.len() as u64,
+            sha256: sha256_hex(&a.bytes),
+        },
+        bytes: a.bytes.clone(),
+        findings: Some(findings.to_vec()),
+    }
+}
+
+/// Every finding of a draft's attachments.
+fn draft_findings(attachments: &[DraftAttachment]) -> Vec<Finding> {
+    attachments
+        .iter()
+        .flat_map(|a| a.findings.iter().flatten().cloned())
+        .collect()
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

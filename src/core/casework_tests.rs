@@ -9,6 +9,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
 use super::*;
+use crate::core::breach_check::{self, clean, Checked, CleanedAttachment, Policy};
 use crate::core::case::{CaseId, EventRecord};
 use crate::core::letters::OutgoingMail;
 use crate::core::questions::Question;
@@ -70,10 +71,43 @@ impl Bed {
         attachments: &[Attachment],
     ) -> Plan {
         let commands = commands::parse(text);
+        // The check and the cleaning are pure, so the bed runs them as
+        // the daemon's adapter does.
+        let policy = Policy::default();
+        let checked: Vec<Checked> = attachments
+            .iter()
+            .map(|a| Checked {
+                attachment: a.clone(),
+                findings: breach_check::inspect(&a.filename, &a.bytes, &policy),
+            })
+            .collect();
+        let cleaned: Vec<CleanedAttachment> = match &case.draft {
+            Some(d) if commands.iter().any(|l| l.command == Command::Clean) => d
+                .attachments
+                .iter()
+                .map(|a| {
+                    let c = clean::clean(&a.meta.filename, &a.bytes, &policy).expect("cleanable");
+                    CleanedAttachment {
+                        checked: Checked {
+                            attachment: Attachment {
+                                filename: a.meta.filename.clone(),
+                                content_type: a.meta.content_type.clone(),
+                                bytes: c.bytes.clone(),
+                            },
+                            findings: breach_check::inspect(&a.meta.filename, &c.bytes, &policy),
+                        },
+                        removed: c.removed,
+                        not_cleaned: None,
+                    }
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         let mail = CommandMail {
             raw_id: RawId(1),
             message_id: "<cmd@council.test>",
-            attachments,
+            attachments: &checked,
+            cleaned: &cleaned,
             evidence: "test",
             commands: &commands,
         };
@@ -379,6 +413,7 @@ fn the_drafter_cannot_approve_their_own_draft() {
         raw_id: RawId(1),
         message_id: "<cmd@council.test>",
         attachments: &[],
+        cleaned: &[],
         evidence: "test",
         commands: &commands,
     };
@@ -470,6 +505,7 @@ fn a_code_from_another_case_names_that_case() {
         raw_id: RawId(2),
         message_id: "<cmd2@council.test>",
         attachments: &[],
+        cleaned: &[],
         evidence: "test",
         commands: &commands,
     };
@@ -623,6 +659,7 @@ fn commands_with_no_case_are_answered() {
         raw_id: RawId(1),
         message_id: "<cmd@council.test>",
         attachments: &[],
+        cleaned: &[],
         evidence: "test",
         commands: &commands,
     };
@@ -748,4 +785,126 @@ fn help_lists_every_command() {
             "#{word} missing from {text}"
         );
     }
+}
+
+/// A JPEG whose comment segment names who took it: a finding that
+/// `#clean` can remove.
+fn commented_photo() -> Attachment {
+    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xFE, 0, 13];
+    bytes.extend_from_slice(b"taken by Jo");
+    bytes.extend_from_slice(&[0xFF, 0xDA, 0, 8, 1, 1, 0, 0, 63, 0, 0x12, 0x34, 0xFF, 0xD9]);
+    Attachment {
+        filename: "site.jpg".into(),
+        content_type: "image/jpeg".into(),
+        bytes,
+    }
+}
+
+#[test]
+fn findings_block_approval_until_overridden_with_a_reason() {
+    let bed = Bed::new();
+    let mut c = case();
+    let drafted = bed.run_with(&mut c, DRAFTER, DRAFT, &[commented_photo()]);
+    let told = answer(&drafted);
+    assert!(
+        told.contains("BLOCKED") && told.contains("site.jpg: image metadata"),
+        "{told}"
+    );
+    let preview = queued(&drafted, Purpose::Preview)[0];
+    assert!(
+        preview.subject.contains("BLOCKED by the attachment check"),
+        "{}",
+        preview.subject
+    );
+    assert!(
+        preview.body.contains("STOP") && preview.body.contains("--despite-findings REASON"),
+        "{}",
+        preview.body
+    );
+    let code = code_for(&drafted, APPROVER);
+
+    let plan = bed.run(&mut c, APPROVER, &format!("#approve {code}"));
+    assert!(
+        refused(&plan)[0].contains("nothing was approved"),
+        "{}",
+        answer(&plan)
+    );
+    assert!(queued(&plan, Purpose::Reply).is_empty());
+    assert!(
+        c.codes.iter().all(|k| k.used_at.is_none()),
+        "a refused approval spends no code"
+    );
+
+    let plan = bed.run(
+        &mut c,
+        APPROVER,
+        &format!("#approve {code} --despite-findings the photo is published on our site"),
+    );
+    assert!(refused(&plan).is_empty(), "{}", answer(&plan));
+    assert_eq!(queued(&plan, Purpose::Reply).len(), 1);
+    let overridden = plan.events().find_map(|e| match e {
+        CaseEvent::FindingsOverridden {
+            reason, findings, ..
+        } => Some((reason.clone(), findings.len())),
+        _ => None,
+    });
+    assert_eq!(
+        overridden,
+        Some(("the photo is published on our site".to_string(), 1))
+    );
+}
+
+#[test]
+fn clean_replaces_the_attachments_and_sends_new_previews() {
+    let bed = Bed::new();
+    let mut c = case();
+    bed.run_with(&mut c, DRAFTER, DRAFT, &[commented_photo()]);
+    let plan = bed.run(&mut c, DRAFTER, "#clean");
+    let told = answer(&plan);
+    assert!(refused(&plan).is_empty(), "{told}");
+    assert!(
+        told.contains("site.jpg: removed a comment") && told.contains("draft 2 recorded"),
+        "{told}"
+    );
+    assert!(!told.contains("BLOCKED"), "{told}");
+    let d = c.draft.clone().unwrap();
+    assert_eq!(d.version, 2);
+    assert!(!d.attachments[0]
+        .bytes
+        .windows(11)
+        .any(|w| w == b"taken by Jo"));
+    assert_eq!(d.attachments[0].findings, Some(vec![]));
+    let code = code_for(&plan, APPROVER);
+    let plan = bed.run(&mut c, APPROVER, &format!("#approve {code}"));
+    assert!(refused(&plan).is_empty(), "{}", answer(&plan));
+    assert_eq!(
+        queued(&plan, Purpose::Reply)[0].attachments[0].bytes,
+        d.attachments[0].bytes
+    );
+}
+
+#[test]
+fn a_draft_whose_attachments_were_never_checked_cannot_be_approved() {
+    let bed = Bed::new();
+    let mut c = case();
+    let attachment = Attachment {
+        filename: "claims.csv".into(),
+        content_type: "text/csv".into(),
+        bytes: b"year,claims\n2025,14\n".to_vec(),
+    };
+    let drafted = bed.run_with(&mut c, DRAFTER, DRAFT, &[attachment]);
+    // As a draft stored before the check existed reads back.
+    for a in &mut c.draft.as_mut().unwrap().attachments {
+        a.findings = None;
+    }
+    let plan = bed.run(
+        &mut c,
+        APPROVER,
+        &format!("#approve {}", code_for(&drafted, APPROVER)),
+    );
+    assert!(
+        refused(&plan)[0].contains("never went through the check"),
+        "{}",
+        answer(&plan)
+    );
 }

@@ -21,7 +21,11 @@ pub enum Command {
     /// Approve the previewed draft with the approver's code.
     Approve {
         code: String,
+        /// Approve although the breach check found something, and why.
+        despite_findings: Option<String>,
     },
+    /// Replace the pending draft's attachments with cleaned copies.
+    Clean,
     /// Send the draft back to its drafter.
     Reject {
         reason: String,
@@ -106,7 +110,7 @@ impl CommandLine {
     /// preview it came from).
     pub fn shown(&self) -> String {
         match &self.command {
-            Command::Approve { code } => {
+            Command::Approve { code, .. } => {
                 let first: String = code
                     .chars()
                     .take_while(|c| c.is_ascii_alphanumeric())
@@ -125,6 +129,7 @@ impl Command {
         match self {
             Command::Draft { .. } => "draft",
             Command::Approve { .. } => "approve",
+            Command::Clean => "clean",
             Command::Reject { .. } => "reject",
             Command::Clarify { .. } => "clarify",
             Command::Fee { .. } => "fee",
@@ -153,6 +158,8 @@ impl Command {
 pub const HELP: &[(&str, &str)] = &[
     ("#draft", "the rest of your text (and attachments) is the draft reply; paste the reply skeleton and fill in each answer"),
     ("#approve CODE", "approve the previewed draft with the code from your preview; the reply is sent"),
+    ("#approve CODE --despite-findings REASON", "approve although the attachment check found something (recorded with the reason)"),
+    ("#clean", "replace the draft's attachments with copies whose hidden parts are removed; new previews follow"),
     ("#reject REASON", "send the draft back to its drafter"),
     ("#clarify", "the rest of your text goes to the requester as a clarification request (the clock stops)"),
     ("#fee AMOUNT", "send a fees notice (s.9); the clock stops until #paid"),
@@ -283,14 +290,25 @@ pub fn parse(new_text: &str) -> Vec<CommandLine> {
                 },
             },
             "approve" => {
-                if args.is_empty() {
+                let (code, despite) = match args.split_once("--despite-findings") {
+                    Some((code, reason)) => (code.trim(), Some(reason.trim())),
+                    None => (args, None),
+                };
+                if code.is_empty() {
                     malformed("approve", "needs the code from your preview: #approve CODE")
+                } else if despite.is_some_and(str::is_empty) {
+                    malformed(
+                        "approve",
+                        "--despite-findings needs the reason, on the same line: #approve CODE --despite-findings REASON",
+                    )
                 } else {
                     Command::Approve {
-                        code: args.to_string(),
+                        code: code.to_string(),
+                        despite_findings: despite.map(str::to_string),
                     }
                 }
             }
+            "clean" => Command::Clean,
             "reject" => Command::Reject {
                 reason: if args.is_empty() {
                     rest_text()
@@ -623,10 +641,23 @@ mod tests {
         assert_eq!(
             commands("#approve abcde-fghij-kmnpq-rstvw\n\nSent from my iPhone"),
             vec![Command::Approve {
-                code: "abcde-fghij-kmnpq-rstvw".into()
+                code: "abcde-fghij-kmnpq-rstvw".into(),
+                despite_findings: None,
             }]
         );
         assert!(matches!(commands("#approve")[0], Command::Malformed { .. }));
+        assert_eq!(
+            commands("#approve abcde fghij kmnpq rstvw --despite-findings the names are published"),
+            vec![Command::Approve {
+                code: "abcde fghij kmnpq rstvw".into(),
+                despite_findings: Some("the names are published".into()),
+            }]
+        );
+        assert!(matches!(
+            commands("#approve abcde-fghij --despite-findings")[0],
+            Command::Malformed { .. }
+        ));
+        assert_eq!(commands("#clean"), vec![Command::Clean]);
         assert_eq!(
             commands("#refuse S.14(2) same as FOI-2026-00001\nmore reasons"),
             vec![Command::Refuse {

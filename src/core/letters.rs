@@ -6,6 +6,7 @@ use jiff::civil::Date;
 use minijinja::{context, Environment};
 use serde::Serialize;
 
+use super::breach_check::Finding;
 use super::case::AttachmentMeta;
 use super::clock::Regime;
 use super::commands;
@@ -460,6 +461,8 @@ pub struct PreviewFacts<'a> {
     pub clock: &'a str,
     pub sha256: &'a str,
     pub notes: &'a [String],
+    /// The breach check's findings in the attachments; any blocks approval.
+    pub findings: &'a [Finding],
     pub letter: &'a str,
 }
 
@@ -485,6 +488,7 @@ pub fn preview(p: &PreviewFacts<'_>) -> OutgoingMail {
             clock => p.clock,
             sha256 => p.sha256,
             notes => p.notes,
+            findings => p.findings.iter().map(Finding::line).collect::<Vec<_>>(),
             letter => p.letter,
         },
     );
@@ -492,8 +496,13 @@ pub fn preview(p: &PreviewFacts<'_>) -> OutgoingMail {
         Purpose::Preview,
         vec![p.approver.to_string()],
         format!(
-            "[{}] For approval: {} {} of the reply",
+            "[{}] {}: {} {} of the reply",
             p.reference,
+            if p.findings.is_empty() {
+                "For approval"
+            } else {
+                "BLOCKED by the attachment check"
+            },
             if p.refusal {
                 "refusal notice, draft"
             } else {

@@ -2,6 +2,7 @@
 //! and stopped cleanly on SIGTERM/SIGINT after the item in hand.
 
 pub mod apply;
+pub mod attachment_check;
 pub mod demo;
 pub mod import;
 pub mod ingest;
@@ -41,6 +42,8 @@ pub struct Context {
     pub sender_wakeup: Notify,
     /// This process, for the claims it makes on outbox rows.
     pub instance: String,
+    /// What draft attachments are checked for.
+    pub breach_policy: std::sync::Arc<crate::core::breach_check::Policy>,
 }
 
 impl Context {
@@ -56,6 +59,7 @@ impl Context {
         }
         let approval_key = load_approval_key(&config)?;
         Ok(Context {
+            breach_policy: std::sync::Arc::new(config.breach_policy()),
             region: config.region(),
             tz: config.timezone(),
             calendar,

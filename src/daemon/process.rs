@@ -8,9 +8,10 @@ use anyhow::{Context as _, Result};
 use tracing::{info, warn};
 
 use super::apply::apply;
+use super::attachment_check;
 use super::Context;
 use crate::core::approval;
-use crate::core::case::{CaseId, Disposition, RawId};
+use crate::core::case::{CaseId, Disposition, DraftState, RawId};
 use crate::core::casework::{self, CommandMail, ForeignCode};
 use crate::core::clock;
 use crate::core::commands::{self, Command};
@@ -302,7 +303,7 @@ async fn plan_commands(
     };
     let mut foreign = Vec::new();
     for line in &lines {
-        if let Command::Approve { code } = &line.command {
+        if let Command::Approve { code, .. } = &line.command {
             if let Some(canonical) = approval::normalise(code) {
                 let hash = approval::code_hash(&canonical);
                 if let Some(reference) = store::case_of_code(tx, &hash).await? {
@@ -316,6 +317,27 @@ async fn plan_commands(
             }
         }
     }
+    // The breach check runs before anything is planned, so the preview
+    // and the approval both see its findings.
+    let timeout = std::time::Duration::from_secs(ctx.config.breach_check.timeout_seconds);
+    let drafting = lines
+        .iter()
+        .any(|l| matches!(l.command, Command::Draft { .. } | Command::Refuse { .. }));
+    let checked = if drafting {
+        attachment_check::check(&ctx.breach_policy, timeout, &msg.attachments).await
+    } else {
+        Vec::new()
+    };
+    let pending = case
+        .as_ref()
+        .and_then(|c| c.draft.as_ref())
+        .filter(|d| d.state == DraftState::Pending);
+    let cleaned = match pending {
+        Some(d) if lines.iter().any(|l| l.command == Command::Clean) => {
+            attachment_check::clean_all(&ctx.breach_policy, timeout, &d.attachments).await
+        }
+        _ => Vec::new(),
+    };
     let settings = ctx.casework();
     Ok(casework::plan_commands(
         case.as_ref(),
@@ -323,7 +345,8 @@ async fn plan_commands(
         &CommandMail {
             raw_id: RawId(raw.id),
             message_id: msg.message_id.as_deref().unwrap_or(""),
-            attachments: &msg.attachments,
+            attachments: &checked,
+            cleaned: &cleaned,
             evidence: &vouched.evidence,
             commands: &lines,
         },

@@ -36,8 +36,8 @@ pub async fn insert_draft(
     for (position, a) in draft.attachments.iter().enumerate() {
         sqlx::query(
             "INSERT INTO draft_attachments (draft_id, position, filename, content_type, size,
-                 sha256, bytes)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                 sha256, bytes, findings_json)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(id)
         .bind(position as i64)
@@ -46,6 +46,7 @@ pub async fn insert_draft(
         .bind(i64::try_from(a.meta.size).unwrap_or(i64::MAX))
         .bind(&a.meta.sha256)
         .bind(&a.bytes)
+        .bind(a.findings.as_ref().map(serde_json::to_string).transpose()?)
         .execute(&mut *conn)
         .await?;
     }
@@ -93,8 +94,9 @@ pub async fn latest_draft(conn: &mut AnyConnection, case: CaseId) -> Result<Opti
     let Some(row) = row else {
         return Ok(None);
     };
-    let files: Vec<(String, String, i64, String, Vec<u8>)> = sqlx::query_as(
-        "SELECT filename, content_type, size, sha256, bytes FROM draft_attachments
+    type FileRow = (String, String, i64, String, Vec<u8>, Option<String>);
+    let files: Vec<FileRow> = sqlx::query_as(
+        "SELECT filename, content_type, size, sha256, bytes, findings_json FROM draft_attachments
          WHERE draft_id = $1 ORDER BY position",
     )
     .bind(row.id)
@@ -115,8 +117,12 @@ pub async fn latest_draft(conn: &mut AnyConnection, case: CaseId) -> Result<Opti
             .with_context(|| format!("outcomes of a draft of case {case}"))?,
         attachments: files
             .into_iter()
-            .map(
-                |(filename, content_type, size, sha256, bytes)| DraftAttachment {
+            .map(|(filename, content_type, size, sha256, bytes, findings)| {
+                let findings = findings
+                    .map(|j| serde_json::from_str(&j))
+                    .transpose()
+                    .with_context(|| format!("findings of {filename} in a draft of case {case}"))?;
+                Ok(DraftAttachment {
                     meta: AttachmentMeta {
                         filename,
                         content_type,
@@ -124,9 +130,10 @@ pub async fn latest_draft(conn: &mut AnyConnection, case: CaseId) -> Result<Opti
                         sha256,
                     },
                     bytes,
-                },
-            )
-            .collect(),
+                    findings,
+                })
+            })
+            .collect::<Result<_>>()?,
     }))
 }
 
