@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{run_foid, start_daemon, TestBed, FOI, OFFICER1, OFFICER2};
+use common::{office, run_foid, start_daemon, TestBed, FOI, OFFICER1, OFFICER2};
 use foid::config::{Connection, Tls};
 use foid::mail::smtp::SmtpSender;
 use foid::store::Store;
@@ -131,7 +131,8 @@ fn code_in(preview: &[u8]) -> String {
     text_of(preview)
         .lines()
         .find_map(|l| l.trim().strip_prefix("#approve "))
-        .map(|c| c.trim().to_string())
+        .and_then(|c| c.split_whitespace().next())
+        .map(str::to_string)
         .expect("a preview carries an #approve line")
 }
 
@@ -150,19 +151,58 @@ const CSV: &[u8] =
     b"financial_year,claims,paid_gbp\r\n2023-24,118,20412.50\r\n2024-25,131,23877.00\r\n";
 const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-/// Opaque binary bytes standing in for a spreadsheet: every byte value,
-/// CR and LF in odd places, so any rewriting on the way shows.
+/// A real spreadsheet with nothing hidden (it passes the breach check): a
+/// deflated zip, so any rewriting of its bytes on the way shows.
 fn xlsx() -> Vec<u8> {
-    let mut b = b"PK\x03\x04".to_vec();
-    b.extend((0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
-    b
+    let rows = office::rows(&[
+        &["Ward", "Claims 2023-24", "Claims 2024-25"],
+        &["North", "41", "47"],
+        &["South", "77", "84"],
+    ]);
+    office::Xlsx {
+        sheets: vec![office::Sheet::new("Claims by ward", rows)],
+        ..office::Xlsx::default()
+    }
+    .build()
+}
+
+/// The same table with a hidden sheet of staff names behind it, the shape
+/// of the 2023 workforce disclosure.
+fn xlsx_with_hidden_staff() -> Vec<u8> {
+    let mut staff = vec![vec![
+        "Surname".to_string(),
+        "Forename".into(),
+        "Role".into(),
+    ]];
+    for i in 0..30 {
+        staff.push(vec![
+            format!("Surname{i}"),
+            format!("Forename{i}"),
+            "Claims handler".into(),
+        ]);
+    }
+    let mut hidden = office::Sheet::new("Staff", staff);
+    hidden.state = Some("hidden");
+    let mut book = office::Xlsx {
+        sheets: vec![office::Sheet::new(
+            "Claims by ward",
+            office::rows(&[&["Ward", "Claims"], &["North", "41"], &["South", "77"]]),
+        )],
+        ..office::Xlsx::default()
+    };
+    book.sheets.push(hidden);
+    book.build()
 }
 
 /// A draft with a CSV and a spreadsheet attached, as an officer's client
 /// writes it.
 fn draft_mail(reference: &str, body: &str) -> Vec<u8> {
+    draft_mail_with(reference, body, &xlsx())
+}
+
+fn draft_mail_with(reference: &str, body: &str, spreadsheet: &[u8]) -> Vec<u8> {
     let csv = base64(CSV);
-    let xlsx = base64(&xlsx());
+    let xlsx = base64(spreadsheet);
     format!(
         "From: Officer One <{OFFICER1}>\r\nTo: {FOI}\r\nSubject: Re: [{reference}] New FOI request\r\n\
          Message-ID: <draft-{}@client.council.test>\r\nDate: Wed, 02 Dec 2026 10:00:00 +0000\r\n\
@@ -642,6 +682,235 @@ async fn a_request_is_drafted_approved_and_answered_by_email_and_nothing_else_se
     assert!(out.contains("internal_relays = []"), "{out}");
 
     store.close().await;
+    daemon.kill().ok();
+    daemon.wait().ok();
+}
+
+/// The journey of issue 14: a spreadsheet with a hidden sheet of names is
+/// blocked before approval, the officers are told where, and both ways on
+/// work: an override with a reason (recorded), and a cleaned copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hidden_sheet_of_names_blocks_approval_until_overridden_or_cleaned() {
+    let bed = TestBed::start();
+    let config = casework_config(&bed);
+    let mut daemon = start_daemon(&config, &bed.dir.path().join("foid.log"));
+    let long = Duration::from_secs(60);
+    let mut mx = bed.smtp();
+    for (who, what) in [
+        (ALICE, "claims by ward"),
+        ("bob@public.test", "claims handling"),
+    ] {
+        mx.send(
+            who,
+            FOI,
+            &plain(
+                who,
+                &format!("Request about {what}"),
+                &format!(
+                    "Dear Council,\n\n1. Please send me the {what} figures for 2023-24.\n\nThanks"
+                ),
+                "",
+            ),
+        );
+    }
+    mx.quit();
+    let cleaned_case = reference_in(&subject_of(&wait_for_mail(
+        &bed,
+        ALICE,
+        "claims by ward",
+        long,
+    )));
+    let overridden_case = reference_in(&subject_of(&wait_for_mail(
+        &bed,
+        "bob@public.test",
+        "claims handling",
+        long,
+    )));
+    let officer2_from = format!("Officer Two <{OFFICER2}>");
+
+    for reference in [&cleaned_case, &overridden_case] {
+        let draft = "#draft\n1. The figures are in the attached spreadsheet.\n";
+        submit(
+            &bed,
+            OFFICER1,
+            &draft_mail_with(reference, draft, &xlsx_with_hidden_staff()),
+        )
+        .await;
+    }
+    // The drafter is told, with where; each approver's preview says STOP.
+    for reference in [&cleaned_case, &overridden_case] {
+        let told = text_of(&wait_for_mail(
+            &bed,
+            OFFICER1,
+            &format!("[{reference}] Your commands"),
+            long,
+        ));
+        assert!(told.contains("BLOCKED"), "{told}");
+        assert!(
+            told.contains("claims by ward.xlsx: hidden sheet in sheet 'Staff'"),
+            "{told}"
+        );
+        assert!(
+            told.contains("people's names in sheet 'Staff', cells A2:B31"),
+            "{told}"
+        );
+    }
+    let blocked = |reference: &str| {
+        let subject = format!("[{reference}] BLOCKED by the attachment check");
+        wait_for_mail(&bed, OFFICER2, &subject, long)
+    };
+    let preview = text_of(&blocked(&cleaned_case));
+    assert!(
+        preview.contains("STOP") && preview.contains("hidden sheet in sheet 'Staff'"),
+        "{preview}"
+    );
+    let code = code_in(&blocked(&cleaned_case));
+    let override_code = code_in(&blocked(&overridden_case));
+
+    // A plain #approve is refused with the findings; nothing is sent.
+    let subject =
+        format!("Re: [{cleaned_case}] BLOCKED by the attachment check: draft 1 of the reply");
+    submit(
+        &bed,
+        OFFICER2,
+        &plain(&officer2_from, &subject, &format!("#approve {code}\n"), ""),
+    )
+    .await;
+    let refused = text_of(&wait_for_mail(
+        &bed,
+        OFFICER2,
+        &format!("[{cleaned_case}] Your commands"),
+        long,
+    ));
+    assert!(
+        refused.contains("nothing was approved") && refused.contains("sheet 'Staff'"),
+        "{refused}"
+    );
+
+    // The drafter asks for a cleaned copy: a new draft, checked again.
+    let clean_subject = format!("Re: [{cleaned_case}] Your commands");
+    submit(
+        &bed,
+        OFFICER1,
+        &plain(
+            &format!("Officer One <{OFFICER1}>"),
+            &clean_subject,
+            "#clean\n",
+            "",
+        ),
+    )
+    .await;
+    wait("the answer to #clean", long, || {
+        count_with(&bed, OFFICER1, &format!("[{cleaned_case}] Your commands")) >= 2
+    });
+    let answers: Vec<String> = maildir_files(&bed, OFFICER1, "")
+        .iter()
+        .filter(|m| subject_of(m).contains(&format!("[{cleaned_case}] Your commands")))
+        .map(|m| text_of(m))
+        .collect();
+    let cleaned = answers
+        .iter()
+        .find(|t| t.lines().any(|l| l.trim() == "#clean"))
+        .expect("the #clean answer");
+    assert!(
+        cleaned.contains("claims by ward.xlsx: removed hidden sheet 'Staff'"),
+        "{cleaned}"
+    );
+    assert!(
+        cleaned.contains("draft 2 recorded") && !cleaned.contains("BLOCKED"),
+        "{cleaned}"
+    );
+    let new_preview = wait_for_mail(
+        &bed,
+        OFFICER2,
+        &format!("[{cleaned_case}] For approval: draft 2"),
+        long,
+    );
+    let new_code = code_in(&new_preview);
+    let subject = format!("Re: [{cleaned_case}] For approval: draft 2 of the reply");
+    submit(
+        &bed,
+        OFFICER2,
+        &plain(
+            &officer2_from,
+            &subject,
+            &format!("#approve {new_code}\n"),
+            "",
+        ),
+    )
+    .await;
+
+    // The override: approved with the reason, which the history keeps.
+    let subject =
+        format!("Re: [{overridden_case}] BLOCKED by the attachment check: draft 1 of the reply");
+    let reason = "the staff list is published in the annual report";
+    submit(
+        &bed,
+        OFFICER2,
+        &plain(
+            &officer2_from,
+            &subject,
+            &format!("#approve {override_code} --despite-findings {reason}\n"),
+            "",
+        ),
+    )
+    .await;
+
+    wait("both replies", long, || {
+        count_with(&bed, ALICE, &cleaned_case) >= 2
+            && count_with(&bed, "bob@public.test", &overridden_case) >= 2
+    });
+    let attachment_of = |user: &str, reference: &str| -> Vec<u8> {
+        let reply = maildir_files(&bed, user, "")
+            .into_iter()
+            .find(|m| {
+                subject_of(m).contains(reference) && text_of(m).contains("attached spreadsheet")
+            })
+            .expect("the reply");
+        let parsed = MessageParser::new().parse(&reply).expect("reply parses");
+        let bytes = parsed
+            .attachments()
+            .find(|a| a.attachment_name() == Some("claims by ward.xlsx"))
+            .map(|a| a.contents().to_vec())
+            .expect("the spreadsheet");
+        bytes
+    };
+    let sent_clean = attachment_of(ALICE, &cleaned_case);
+    let policy = foid::core::breach_check::Policy::default();
+    assert_eq!(
+        foid::core::breach_check::inspect("x.xlsx", &sent_clean, &policy),
+        vec![],
+        "the cleaned copy went out"
+    );
+    assert!(!String::from_utf8_lossy(&sent_clean).contains("Surname"));
+    assert_eq!(
+        hex::encode(Sha256::digest(attachment_of(
+            "bob@public.test",
+            &overridden_case
+        ))),
+        hex::encode(Sha256::digest(xlsx_with_hidden_staff())),
+        "the overridden draft went out as approved"
+    );
+    let show = |reference: &str| {
+        let (ok, out, err) = run_foid(&[
+            "--config",
+            config.to_str().expect("path"),
+            "show",
+            reference,
+            "--json",
+        ]);
+        assert!(ok, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).expect("show --json");
+        assert_eq!(v["state"], "closed", "{out}");
+        v["events"].to_string()
+    };
+    let history = show(&overridden_case);
+    assert!(
+        history.contains("findings_overridden") && history.contains(reason),
+        "{history}"
+    );
+    assert!(!show(&cleaned_case).contains("findings_overridden"));
+
     daemon.kill().ok();
     daemon.wait().ok();
 }

@@ -128,10 +128,9 @@ fn content(a: &mut Archive, out: &mut Findings, scan: &mut Scanner) -> Result<()
                 let empty = matches!(e, Event::Empty(_));
                 match local(s) {
                     b"style" => style = attr(s, b"name"),
-                    b"table-properties"
-                        if attr(s, b"display").is_some_and(|d| d == "false") => {
-                            hidden_styles.extend(style.clone());
-                        }
+                    b"table-properties" if attr(s, b"display").is_some_and(|d| d == "false") => {
+                        hidden_styles.extend(style.clone());
+                    }
                     b"table" if !empty => {
                         table = Some(Table {
                             name: attr(s, b"name").unwrap_or_default(),
