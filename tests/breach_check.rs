@@ -688,3 +688,60 @@ fn cleaned_copies_pass_the_check_again() {
         .unwrap_err()
         .contains("PowerPoint"));
 }
+
+#[test]
+fn a_pdf_bomb_stops_at_the_limits() {
+    let mut content = office::pdf_text(100, 700, "x");
+    content.push_str(&" ".repeat(16 * 1024 * 1024));
+    let plain = office::pdf(
+        vec![office::PdfPage {
+            content,
+            annotations: vec![],
+        }],
+        None,
+        false,
+        1,
+    );
+    let mut doc = lopdf::Document::load_mem(&plain).expect("pdf");
+    doc.compress();
+    let mut bomb = Vec::new();
+    doc.save_to(&mut bomb).expect("save");
+    assert!(
+        bomb.len() < 1024 * 1024,
+        "the bomb is small: {}",
+        bomb.len()
+    );
+    let f = check("bomb.pdf", &bomb);
+    assert_eq!(kinds(&f), vec![FindingKind::LimitExceeded], "{f:?}");
+    assert!(f[0].detail.contains("PDF bomb"), "{f:?}");
+}
+
+#[tokio::test]
+async fn a_check_that_outruns_its_timeout_is_a_finding() {
+    use foid::core::letters::Attachment;
+    use foid::daemon::attachment_check;
+    let xlsx = Xlsx {
+        sheets: vec![Sheet::new("S", staff_rows(20_000))],
+        ..Xlsx::default()
+    }
+    .build();
+    let attachment = Attachment {
+        filename: "big.xlsx".into(),
+        content_type: "application/octet-stream".into(),
+        bytes: xlsx,
+    };
+    let policy = std::sync::Arc::new(Policy::default());
+    let checked = attachment_check::check(
+        &policy,
+        std::time::Duration::from_millis(1),
+        &[attachment.clone()],
+    )
+    .await;
+    let f = &checked[0].findings;
+    assert_eq!(kinds(f), vec![FindingKind::LimitExceeded], "{f:?}");
+    assert!(f[0].detail.contains("timeout_seconds"), "{f:?}");
+    // With time enough, the same file gives its real findings.
+    let checked =
+        attachment_check::check(&policy, std::time::Duration::from_secs(120), &[attachment]).await;
+    assert!(kinds(&checked[0].findings).contains(&FindingKind::PeoplesNames));
+}

@@ -261,7 +261,7 @@ pub fn inspect(filename: &str, bytes: &[u8], policy: &Policy) -> Vec<Finding> {
     let mut scan = personal_data::Scanner::new(policy);
     match sniff(bytes) {
         Format::Zip => archive::inspect_package(bytes, policy, &mut out, &mut scan),
-        Format::Pdf => pdf::inspect(bytes, &mut out, &mut scan),
+        Format::Pdf => pdf::inspect(bytes, &policy.limits, &mut out, &mut scan),
         Format::Jpeg | Format::Png | Format::Tiff | Format::Webp => image::inspect(bytes, &mut out),
         Format::LegacyOffice => out.push(
             FindingKind::NotInspectable,

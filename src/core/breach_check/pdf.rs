@@ -8,9 +8,11 @@ use lopdf::content::Content;
 use lopdf::{decode_text_string, Dictionary, Document, Object};
 
 use super::personal_data::Scanner;
-use super::{excerpt, some_of, FindingKind, Findings};
+use std::io::Read;
 
-pub(crate) fn inspect(bytes: &[u8], out: &mut Findings, scan: &mut Scanner) {
+use super::{excerpt, some_of, FindingKind, Findings, Limits};
+
+pub(crate) fn inspect(bytes: &[u8], limits: &Limits, out: &mut Findings, scan: &mut Scanner) {
     let revisions = revisions(bytes);
     if revisions > 1 {
         out.push(
@@ -38,6 +40,10 @@ pub(crate) fn inspect(bytes: &[u8], out: &mut Findings, scan: &mut Scanner) {
         );
         return;
     }
+    if let Err(why) = streams_within(&doc, limits) {
+        out.push(FindingKind::LimitExceeded, "the whole file", why);
+        return;
+    }
     info(&doc, out);
     catalog(&doc, out);
     for (number, page) in doc.get_pages() {
@@ -52,6 +58,41 @@ pub(crate) fn inspect(bytes: &[u8], out: &mut Findings, scan: &mut Scanner) {
             }
         }
     }
+}
+
+/// Every deflated stream unpacks within the limits: lopdf would unpack a
+/// page's content whole, so a bomb is caught here first.
+fn streams_within(doc: &Document, limits: &Limits) -> Result<(), String> {
+    let mut total = 0u64;
+    for object in doc.objects.values() {
+        let Ok(stream) = object.as_stream() else {
+            continue;
+        };
+        if !stream
+            .filters()
+            .is_ok_and(|f| f.contains(&b"FlateDecode".as_slice()))
+        {
+            continue;
+        }
+        let budget = limits.max_unpacked_bytes.saturating_sub(total);
+        let mut reader = flate2::read::ZlibDecoder::new(stream.content.as_slice()).take(budget + 1);
+        let n = std::io::copy(&mut reader, &mut std::io::sink()).unwrap_or(0);
+        total += n;
+        let packed = (stream.content.len() as u64).max(1);
+        if total > limits.max_unpacked_bytes {
+            return Err(format!(
+                "its streams unpack to more than {} bytes ([breach_check.limits] max_unpacked_bytes)",
+                limits.max_unpacked_bytes
+            ));
+        }
+        if n > 1024 * 1024 && n / packed > limits.max_compression_ratio {
+            return Err(format!(
+                "a stream unpacks to more than {} times its packed size: a PDF bomb, or built to look like one ([breach_check.limits] max_compression_ratio)",
+                limits.max_compression_ratio
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Revisions: one `%%EOF` per save (two in a linearised file's first).
