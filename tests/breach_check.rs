@@ -734,7 +734,7 @@ async fn a_check_that_outruns_its_timeout_is_a_finding() {
     let checked = attachment_check::check(
         &policy,
         std::time::Duration::from_millis(1),
-        &[attachment.clone()],
+        std::slice::from_ref(&attachment),
     )
     .await;
     let f = &checked[0].findings;
