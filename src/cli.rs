@@ -45,6 +45,8 @@ pub enum Command {
     Holidays(HolidaysArgs),
     /// Show what foid makes of one message: kind, requester, questions.
     Parse(ParseArgs),
+    /// Run the breach check on files: hidden data and personal data, as a draft's attachments get it.
+    CheckAttachment(CheckAttachmentArgs),
     /// Load past mail (.eml files, directories of them, mbox files) through the same processing.
     Import(ImportArgs),
     /// List cases.
@@ -65,6 +67,7 @@ impl Command {
             Command::Deadline(_)
                 | Command::Holidays(HolidaysArgs { action: None, .. })
                 | Command::Parse(_)
+                | Command::CheckAttachment(CheckAttachmentArgs { clean: None, .. })
                 | Command::Doctor(_)
                 | Command::Cases(_)
                 | Command::Show(_)
@@ -173,6 +176,19 @@ pub struct ParseArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct CheckAttachmentArgs {
+    /// The files to check.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Write cleaned copies into this directory (same names), and check them again.
+    #[arg(long, value_name = "DIR")]
+    pub clean: Option<PathBuf>,
+    /// The findings as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct ImportArgs {
     /// .eml files, directories of them, or mbox files.
     #[arg(required = true)]
@@ -276,6 +292,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Deadline(args) => crate::commands::deadline(config_path, args),
         Command::Holidays(args) => crate::commands::holidays(config_path, args).await,
         Command::Parse(args) => crate::commands::parse(config_path, args),
+        Command::CheckAttachment(args) => crate::commands::check_attachment(config_path, args),
         Command::Doctor(DoctorArgs {
             what: DoctorWhat::Trust(args),
         }) => {

@@ -8,8 +8,8 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde_json::json;
 
 use crate::cli::{
-    load_config, open_store, CasesArgs, DeadlineArgs, DoctorTrustArgs, HolidaysAction,
-    HolidaysArgs, ParseArgs, ShowArgs, StatsArgs,
+    load_config, open_store, CasesArgs, CheckAttachmentArgs, DeadlineArgs, DoctorTrustArgs,
+    HolidaysAction, HolidaysArgs, ParseArgs, ShowArgs, StatsArgs,
 };
 use crate::config::Config;
 use crate::core::calendar::{Calendar, Region};
@@ -180,6 +180,68 @@ pub fn parse(config_path: Option<&Path>, args: &ParseArgs) -> Result<ExitCode> {
         print_parsed(&value);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `foid check-attachment`: the breach check on files, with the limits and
+/// thresholds of the configuration (or the defaults). Exits non-zero when
+/// anything is found, so it can gate a script.
+pub fn check_attachment(
+    config_path: Option<&Path>,
+    args: &CheckAttachmentArgs,
+) -> Result<ExitCode> {
+    use crate::core::breach_check::{self, clean};
+    let config =
+        optional_config(config_path)?.unwrap_or_else(|| Config::embedded("sqlite://foid.db", None));
+    let policy = config.breach_policy();
+    if let Some(dir) = &args.clean {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let mut all = Vec::new();
+    for file in &args.files {
+        let bytes =
+            std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| file.display().to_string());
+        let mut findings = breach_check::inspect(&name, &bytes, &policy);
+        if let Some(dir) = &args.clean {
+            match clean::clean(&name, &bytes, &policy) {
+                Ok(c) => {
+                    let out = dir.join(&name);
+                    std::fs::write(&out, &c.bytes)
+                        .with_context(|| format!("cannot write {}", out.display()))?;
+                    if !args.json {
+                        println!(
+                            "{name}: cleaned copy {} (removed {})",
+                            out.display(),
+                            c.removed.join("; ")
+                        );
+                    }
+                    findings = breach_check::inspect(&name, &c.bytes, &policy);
+                }
+                Err(why) if !args.json => println!("{name}: not cleaned: {why}"),
+                Err(_) => {}
+            }
+        }
+        if !args.json {
+            if findings.is_empty() {
+                println!("{name}: nothing found");
+            }
+            for f in &findings {
+                println!("{}", f.line());
+            }
+        }
+        all.extend(findings);
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&all)?);
+    }
+    Ok(if all.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn print_parsed(v: &serde_json::Value) {

@@ -745,3 +745,48 @@ async fn a_check_that_outruns_its_timeout_is_a_finding() {
         attachment_check::check(&policy, std::time::Duration::from_secs(120), &[attachment]).await;
     assert!(kinds(&checked[0].findings).contains(&FindingKind::PeoplesNames));
 }
+
+#[test]
+fn check_attachment_reports_cleans_and_sets_the_exit_status() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut staff = Sheet::new("Staff", staff_rows(10));
+    staff.state = Some("hidden");
+    let file = dir.path().join("claims.xlsx");
+    std::fs::write(
+        &file,
+        Xlsx {
+            sheets: vec![summary_sheet(), staff],
+            ..Xlsx::default()
+        }
+        .build(),
+    )
+    .expect("write");
+    let path = file.to_str().expect("path");
+
+    let (ok, out, err) = common::run_foid(&["check-attachment", path]);
+    assert!(!ok, "findings make the exit status non-zero: {out}{err}");
+    assert!(
+        out.contains("claims.xlsx: hidden sheet in sheet 'Staff'"),
+        "{out}"
+    );
+
+    let (ok, out, _) = common::run_foid(&["check-attachment", "--json", path]);
+    assert!(!ok);
+    let findings: Vec<Finding> = serde_json::from_str(&out).expect("JSON findings");
+    assert!(findings.iter().any(|f| f.kind == FindingKind::HiddenSheet));
+
+    let cleaned = dir.path().join("cleaned");
+    let (ok, out, err) = common::run_foid(&[
+        "check-attachment",
+        "--clean",
+        cleaned.to_str().expect("path"),
+        path,
+    ]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("removed hidden sheet 'Staff'") && out.contains("claims.xlsx: nothing found"),
+        "{out}"
+    );
+    let copy = std::fs::read(cleaned.join("claims.xlsx")).expect("the cleaned copy");
+    assert_eq!(check("claims.xlsx", &copy), vec![]);
+}
