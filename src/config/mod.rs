@@ -1060,6 +1060,39 @@ team = ["officer1@council.test"]
     }
 
     #[test]
+    fn breach_check_keys_are_read_and_checked() {
+        let c = parse(&format!(
+            "{GOOD}\n[breach_check]\ntimeout_seconds = 5\nallowed_addresses = [\"press@council.test\"]\n[breach_check.thresholds]\npeoples_names = 20\n[breach_check.limits]\nmax_entries = 50\n"
+        ))
+        .expect("valid");
+        let policy = c.breach_policy();
+        assert_eq!(policy.thresholds.peoples_names, 20);
+        assert_eq!(
+            policy.thresholds.email_addresses, 1,
+            "the rest keep their defaults"
+        );
+        assert_eq!(policy.limits.max_entries, 50);
+        assert!(policy.allowed_addresses.contains(&c.council.address));
+        let p = problems_of(&format!(
+            "{GOOD}\n[breach_check.limits]\nmax_xml_depth = 0\n"
+        ));
+        assert_eq!(
+            p,
+            vec!["[breach_check.limits] max_xml_depth: must be more than 0"]
+        );
+        let p = problems_of(&format!("{GOOD}\n[breach_check]\ntimeout_seconds = 0\n"));
+        assert_eq!(
+            p,
+            vec!["[breach_check] timeout_seconds: must be between 1 and 3600"]
+        );
+        let p = problems_of(&format!("{GOOD}\n[breach_check.thresholds]\nnames = 3\n"));
+        assert!(
+            p.len() == 1 && p[0].contains("unknown field `names`"),
+            "{p:?}"
+        );
+    }
+
+    #[test]
     fn debug_output_hides_the_password() {
         let c = parse(GOOD).expect("valid");
         let shown = format!("{c:?}");
