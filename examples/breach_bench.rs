@@ -15,20 +15,12 @@ use std::time::Instant;
 use foid::core::breach_check::{inspect, Policy};
 use office::{rows, Sheet, Xlsx};
 
-fn peak_kib() -> u64 {
+/// A figure of /proc/self/status in KiB: `VmHWM` (peak) or `VmRSS` (now).
+fn status_kib(key: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .unwrap_or_default()
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-fn current_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
 }
@@ -37,14 +29,14 @@ fn current_kib() -> u64 {
 fn measure(label: &str, name: &str, bytes: &[u8], reps: u32) {
     let policy = Policy::default();
     let _ = std::fs::write("/proc/self/clear_refs", "5");
-    let base = current_kib();
+    let base = status_kib("VmRSS");
     let start = Instant::now();
     let mut findings = 0;
     for _ in 0..reps {
         findings = inspect(name, bytes, &policy).len();
     }
     let each = start.elapsed() / reps;
-    let grew = peak_kib().saturating_sub(base);
+    let grew = status_kib("VmHWM").saturating_sub(base);
     println!(
         "{label:<34} {:>10} bytes  {:>10.1} ms  peak +{:>6.1} MiB  {findings} findings",
         bytes.len(),

@@ -695,37 +695,14 @@ async fn a_hidden_sheet_of_names_blocks_approval_until_overridden_or_cleaned() {
     let config = casework_config(&bed);
     let mut daemon = start_daemon(&config, &bed.dir.path().join("foid.log"));
     let long = Duration::from_secs(60);
-    let mut mx = bed.smtp();
-    for (who, what) in [
-        (ALICE, "claims by ward"),
-        ("bob@public.test", "claims handling"),
-    ] {
-        mx.send(
-            who,
-            FOI,
-            &plain(
-                who,
-                &format!("Request about {what}"),
-                &format!(
-                    "Dear Council,\n\n1. Please send me the {what} figures for 2023-24.\n\nThanks"
-                ),
-                "",
-            ),
-        );
-    }
-    mx.quit();
-    let cleaned_case = reference_in(&subject_of(&wait_for_mail(
+    let cases = open_cases(
         &bed,
-        ALICE,
-        "claims by ward",
-        long,
-    )));
-    let overridden_case = reference_in(&subject_of(&wait_for_mail(
-        &bed,
-        "bob@public.test",
-        "claims handling",
-        long,
-    )));
+        &[
+            (ALICE, "claims by ward"),
+            ("bob@public.test", "claims handling"),
+        ],
+    );
+    let (cleaned_case, overridden_case) = (cases[0].clone(), cases[1].clone());
     let officer2_from = format!("Officer Two <{OFFICER2}>");
 
     for reference in [&cleaned_case, &overridden_case] {
@@ -928,6 +905,33 @@ fn reference_in(subject: &str) -> String {
     subject[start..end].to_string()
 }
 
+/// One request from each (requester, topic) on the MX port; the case
+/// references from their acknowledgements, in the same order.
+fn open_cases(bed: &TestBed, requests: &[(&str, &str)]) -> Vec<String> {
+    let mut mx = bed.smtp();
+    for (who, what) in requests {
+        let body =
+            format!("Dear Council,\n\n1. Please send me the {what} figures for 2025.\n\nThanks");
+        mx.send(
+            who,
+            FOI,
+            &plain(who, &format!("Request about {what}"), &body, ""),
+        );
+    }
+    mx.quit();
+    requests
+        .iter()
+        .map(|(who, what)| {
+            reference_in(&subject_of(&wait_for_mail(
+                bed,
+                who,
+                what,
+                Duration::from_secs(60),
+            )))
+        })
+        .collect()
+}
+
 /// The previews `approver` holds for `reference`, oldest first.
 fn previews(bed: &TestBed, approver: &str, reference: &str) -> Vec<Vec<u8>> {
     maildir_files(bed, approver, "")
@@ -946,32 +950,11 @@ async fn stale_foreign_and_self_approvals_send_nothing() {
     let mut daemon = start_daemon(&config, &bed.dir.path().join("foid.log"));
     let long = Duration::from_secs(60);
 
-    let mut mx = bed.smtp();
-    for (who, what) in [(ALICE, "streetlights"), ("bob@public.test", "gritting")] {
-        mx.send(
-            who,
-            FOI,
-            &plain(
-                who,
-                &format!("Request about {what}"),
-                &format!("Dear Council,\n\n1. How much did you spend on {what} in 2025?\n\nThanks"),
-                "",
-            ),
-        );
-    }
-    mx.quit();
-    let a = reference_in(&subject_of(&wait_for_mail(
+    let cases = open_cases(
         &bed,
-        ALICE,
-        "streetlights",
-        long,
-    )));
-    let b = reference_in(&subject_of(&wait_for_mail(
-        &bed,
-        "bob@public.test",
-        "gritting",
-        long,
-    )));
+        &[(ALICE, "streetlights"), ("bob@public.test", "gritting")],
+    );
+    let (a, b) = (cases[0].clone(), cases[1].clone());
     let officer1 = format!("Officer One <{OFFICER1}>");
     let officer2 = format!("Officer Two <{OFFICER2}>");
     let manager = format!("The Manager <{MANAGER}>");
