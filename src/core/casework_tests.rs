@@ -280,11 +280,7 @@ fn a_draft_goes_to_every_approver_but_its_drafter() {
 fn the_right_approver_with_the_right_code_sends_the_reply_and_closes_the_case() {
     let bed = Bed::new();
     let mut c = case();
-    let attachment = Attachment {
-        filename: "claims.csv".into(),
-        content_type: "text/csv".into(),
-        bytes: b"year,claims\n2025,14\n".to_vec(),
-    };
+    let attachment = claims_csv();
     let drafted = bed.run_with(&mut c, DRAFTER, DRAFT, std::slice::from_ref(&attachment));
     let code = code_for(&drafted, APPROVER);
     // Codes survive the ways people retype them.
@@ -787,6 +783,14 @@ fn help_lists_every_command() {
     }
 }
 
+fn claims_csv() -> Attachment {
+    Attachment {
+        filename: "claims.csv".into(),
+        content_type: "text/csv".into(),
+        bytes: b"year,claims\n2025,14\n".to_vec(),
+    }
+}
+
 /// A JPEG whose comment segment names who took it: a finding that
 /// `#clean` can remove.
 fn commented_photo() -> Attachment {
@@ -887,11 +891,7 @@ fn clean_replaces_the_attachments_and_sends_new_previews() {
 fn a_draft_whose_attachments_were_never_checked_cannot_be_approved() {
     let bed = Bed::new();
     let mut c = case();
-    let attachment = Attachment {
-        filename: "claims.csv".into(),
-        content_type: "text/csv".into(),
-        bytes: b"year,claims\n2025,14\n".to_vec(),
-    };
+    let attachment = claims_csv();
     let drafted = bed.run_with(&mut c, DRAFTER, DRAFT, &[attachment]);
     // As a draft stored before the check existed reads back.
     for a in &mut c.draft.as_mut().unwrap().attachments {

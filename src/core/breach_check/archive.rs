@@ -298,6 +298,36 @@ pub(crate) fn text_of(event: &Event<'_>) -> Option<String> {
     }
 }
 
+/// The properties a part holds, as `name = value`: the elements
+/// `name_of` names, with their text. One finding for the part if any.
+pub(crate) fn properties(
+    a: &mut Archive,
+    part: &str,
+    name_of: impl Fn(&BytesStart<'_>) -> Option<String>,
+    out: &mut Findings,
+) -> Result<(), Problem> {
+    let mut found: Vec<String> = Vec::new();
+    let mut current: Option<String> = None;
+    a.xml(part, |e, _| {
+        match e {
+            Event::Start(s) => current = name_of(s),
+            Event::End(_) => current = None,
+            _ => {
+                if let (Some(name), Some(t)) = (&current, text_of(e)) {
+                    if !t.trim().is_empty() {
+                        found.push(format!("{name} = {}", super::excerpt(&t, 60)));
+                    }
+                }
+            }
+        }
+        Ok(())
+    })?;
+    if !found.is_empty() {
+        out.push(FindingKind::DocumentProperties, part, found.join("; "));
+    }
+    Ok(())
+}
+
 /// A zip package: Office Open XML, OpenDocument, or a plain archive.
 pub(crate) fn inspect_package(
     bytes: &[u8],

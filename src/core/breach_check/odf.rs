@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use quick_xml::events::Event;
 
-use super::archive::{attr, local, text_of, Archive};
+use super::archive::{self, attr, local, text_of, Archive};
 use super::personal_data::Scanner;
 use super::{excerpt, some_of, FindingKind, Findings, Problem};
 
@@ -48,40 +48,14 @@ pub(crate) fn inspect(
 }
 
 fn meta(a: &mut Archive, out: &mut Findings) -> Result<(), Failed> {
-    let mut found = Vec::new();
-    let mut current: Option<String> = None;
-    a.xml("meta.xml", |e, _| {
-        match e {
-            Event::Start(s) => {
-                let name = local(s);
-                current = match name {
-                    b"initial-creator" | b"creator" | b"subject" | b"keyword" | b"description" => {
-                        Some(String::from_utf8_lossy(name).into_owned())
-                    }
-                    b"user-defined" => attr(s, b"name"),
-                    _ => None,
-                };
-            }
-            Event::End(_) => current = None,
-            _ => {
-                if let (Some(n), Some(t)) = (&current, text_of(e)) {
-                    if !t.trim().is_empty() {
-                        found.push(format!("{n} = {}", excerpt(&t, 60)));
-                    }
-                }
-            }
+    let name_of = |s: &quick_xml::events::BytesStart<'_>| match local(s) {
+        name @ (b"initial-creator" | b"creator" | b"subject" | b"keyword" | b"description") => {
+            Some(String::from_utf8_lossy(name).into_owned())
         }
-        Ok(())
-    })
-    .map_err(|p| ("meta.xml".to_string(), p))?;
-    if !found.is_empty() {
-        out.push(
-            FindingKind::DocumentProperties,
-            "meta.xml",
-            found.join("; "),
-        );
-    }
-    Ok(())
+        b"user-defined" => attr(s, b"name"),
+        _ => None,
+    };
+    archive::properties(a, "meta.xml", name_of, out).map_err(|p| ("meta.xml".to_string(), p))
 }
 
 fn repeat(s: &quick_xml::events::BytesStart<'_>, name: &[u8]) -> u32 {

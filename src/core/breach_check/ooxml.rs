@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use quick_xml::events::Event;
 
-use super::archive::{attr, local, text_of, Archive};
+use super::archive::{self, attr, local, text_of, Archive};
 use super::personal_data::{column_letters, Scanner};
 use super::{excerpt, some_of, FindingKind, Findings, Problem};
 
@@ -72,31 +72,13 @@ fn properties(a: &mut Archive, out: &mut Findings) -> Result<(), Failed> {
         b"HyperlinkBase",
     ];
     for part in ["docProps/core.xml", "docProps/app.xml"] {
-        let mut found: Vec<String> = Vec::new();
-        let mut current: Option<String> = None;
-        a.xml(part, |e, _| {
-            match e {
-                Event::Start(s) => {
-                    let name = local(s);
-                    current = PEOPLE
-                        .contains(&name)
-                        .then(|| String::from_utf8_lossy(name).into_owned());
-                }
-                Event::End(_) => current = None,
-                _ => {
-                    if let (Some(name), Some(t)) = (&current, text_of(e)) {
-                        if !t.trim().is_empty() {
-                            found.push(format!("{name} = {}", excerpt(&t, 60)));
-                        }
-                    }
-                }
-            }
-            Ok(())
-        })
-        .map_err(at(part))?;
-        if !found.is_empty() {
-            out.push(FindingKind::DocumentProperties, part, found.join("; "));
-        }
+        let name_of = |s: &quick_xml::events::BytesStart<'_>| {
+            let name = local(s);
+            PEOPLE
+                .contains(&name)
+                .then(|| String::from_utf8_lossy(name).into_owned())
+        };
+        archive::properties(a, part, name_of, out).map_err(at(part))?;
     }
     let mut custom = Vec::new();
     a.xml("docProps/custom.xml", |e, _| {
