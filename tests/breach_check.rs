@@ -790,3 +790,69 @@ fn check_attachment_reports_cleans_and_sets_the_exit_status() {
     let copy = std::fs::read(cleaned.join("claims.xlsx")).expect("the cleaned copy");
     assert_eq!(check("claims.xlsx", &copy), vec![]);
 }
+
+#[test]
+fn pictures_inside_documents_data_models_and_queries_are_found() {
+    let photo = (
+        "word/media/image1.jpeg".to_string(),
+        office::jpeg(true, true),
+    );
+    let docx = office::docx_with(&office::para("Photo of the site."), None, &[], &[photo]);
+    let f = check("report.docx", &docx);
+    assert_eq!(
+        find(&f, FindingKind::GpsLocation).location,
+        "word/media/image1.jpeg, EXIF GPS"
+    );
+    let cleaned = clean("report.docx", &docx, &Policy::default()).expect("clean");
+    assert_eq!(check("report.docx", &cleaned.bytes), vec![]);
+    assert!(
+        cleaned
+            .removed
+            .iter()
+            .any(|r| r.contains("word/media/image1.jpeg")),
+        "{:?}",
+        cleaned.removed
+    );
+
+    let extra = vec![
+        ("xl/model/item.data".to_string(), b"binary model".to_vec()),
+        ("customXml/item1.xml".to_string(), br#"<?xml version="1.0"?><DataMashup xmlns="http://schemas.microsoft.com/DataMashup">AAAA</DataMashup>"#.to_vec()),
+    ];
+    let xlsx = Xlsx {
+        sheets: vec![summary_sheet()],
+        extra,
+        ..Xlsx::default()
+    }
+    .build();
+    let external = check("model.xlsx", &xlsx);
+    let detail = &find(&external, FindingKind::ExternalData).detail;
+    assert!(
+        detail.contains("data model") && detail.contains("Power Query"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn black_text_on_a_black_box_is_covered_text() {
+    // A black highlight: the box first, then black text on it.
+    let highlighted = format!(
+        "0 0 0 rg 95 595 200 20 re f\n{}",
+        office::pdf_text(100, 600, "Mr Example")
+    );
+    let pdf = office::pdf(
+        vec![office::PdfPage {
+            content: highlighted,
+            annotations: vec![],
+        }],
+        None,
+        false,
+        1,
+    );
+    let f = check("letter.pdf", &pdf);
+    assert!(
+        find(&f, FindingKind::TextUnderBox)
+            .detail
+            .contains("Mr Example"),
+        "{f:?}"
+    );
+}

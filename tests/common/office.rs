@@ -248,6 +248,16 @@ pub fn external_data() -> Vec<(String, Vec<u8>)> {
 /// A Word document whose body is the given paragraph XML (`<w:p>` inner
 /// runs may carry `<w:ins>`, `<w:del>`, `<w:vanish/>`).
 pub fn docx(body: &str, creator: Option<&str>, comments: &[(&str, &str)]) -> Vec<u8> {
+    docx_with(body, creator, comments, &[])
+}
+
+/// The same with extra parts (pictures in `word/media/`, say).
+pub fn docx_with(
+    body: &str,
+    creator: Option<&str>,
+    comments: &[(&str, &str)],
+    extra: &[(String, Vec<u8>)],
+) -> Vec<u8> {
     let w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
     let mut parts = vec![
         ("[Content_Types].xml".to_string(), format!(
@@ -268,6 +278,7 @@ pub fn docx(body: &str, creator: Option<&str>, comments: &[(&str, &str)]) -> Vec
         ));
         parts.push(("word/_rels/document.xml.rels".into(), format!(r#"{XML}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId9" Type="{REL}/comments" Target="comments.xml"/></Relationships>"#).into_bytes()));
     }
+    parts.extend(extra.iter().cloned());
     package(&parts, CompressionMethod::Deflated)
 }
 

@@ -365,6 +365,20 @@ fn document(a: &mut Archive) -> Result<Cleaned, Problem> {
                     && attr(s, b"PartName")
                         .is_some_and(|p| dropped.contains(p.trim_start_matches('/')))
             })?
+        } else if name.contains("/media/") {
+            // Pictures keep their place in the layout, without metadata.
+            let picture = match sniff(&data) {
+                Format::Jpeg => jpeg(&data).ok(),
+                Format::Png => png(&data).ok(),
+                _ => None,
+            };
+            match picture {
+                Some(p) if !p.removed.is_empty() => {
+                    removed.push(format!("metadata of {name}"));
+                    p.bytes
+                }
+                _ => data,
+            }
         } else if name.starts_with("word/") && name.ends_with(".xml") && !name.contains("/_rels/") {
             filter_xml(
                 &data,

@@ -281,12 +281,12 @@ pub fn inspect(filename: &str, bytes: &[u8], policy: &Policy) -> Vec<Finding> {
 
 /// Findings of one file as they are gathered.
 pub(crate) struct Findings {
-    file: String,
+    pub(crate) file: String,
     pub(crate) list: Vec<Finding>,
 }
 
 impl Findings {
-    fn new(file: &str) -> Self {
+    pub(crate) fn new(file: &str) -> Self {
         Findings {
             file: file.to_string(),
             list: Vec::new(),

@@ -12,7 +12,7 @@ use quick_xml::events::Event;
 
 use super::archive::{self, attr, local, text_of, Archive};
 use super::personal_data::{column_letters, Scanner};
-use super::{excerpt, some_of, FindingKind, Findings, Problem};
+use super::{excerpt, image, sniff, some_of, FindingKind, Findings, Format, Problem};
 
 type Failed = (String, Problem);
 
@@ -47,6 +47,7 @@ pub(crate) fn inspect(
     if let Some(vba) = names.iter().find(|n| n.ends_with("vbaProject.bin")) {
         out.push(FindingKind::Macros, vba, "a VBA macro project".into());
     }
+    media(a, &names, out)?;
     if a.has("xl/workbook.xml") {
         workbook(a, out, scan)
     } else if a.has("word/document.xml") {
@@ -56,6 +57,27 @@ pub(crate) fn inspect(
     } else {
         Ok(())
     }
+}
+
+/// Pictures inside the package keep their own metadata (a photo pasted
+/// into a report still has its GPS position).
+fn media(a: &mut Archive, names: &[String], out: &mut Findings) -> Result<(), Failed> {
+    for name in names.iter().filter(|n| n.contains("/media/")) {
+        let Some(bytes) = a.read(name).map_err(at(name))? else {
+            continue;
+        };
+        if matches!(
+            sniff(&bytes),
+            Format::Jpeg | Format::Png | Format::Tiff | Format::Webp
+        ) {
+            let mut inner = Findings::new(&out.file);
+            image::inspect(&bytes, &mut inner);
+            for f in inner.list {
+                out.push(f.kind, &format!("{name}, {}", f.location), f.detail);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `docProps`: who wrote and last saved it, the company, custom fields.
@@ -538,6 +560,20 @@ fn spreadsheet_extras(
     .map_err(at("xl/connections.xml"))?;
     if names.iter().any(|n| n.starts_with("xl/queryTables/")) {
         external.push("query tables".into());
+    }
+    if names.iter().any(|n| n.starts_with("xl/model/")) {
+        external.push(
+            "a data model (Power Pivot), which holds its own copy of the source tables".into(),
+        );
+    }
+    for part in names
+        .iter()
+        .filter(|n| n.starts_with("customXml/item") && n.ends_with(".xml"))
+    {
+        let bytes = a.read(part).map_err(at(part))?.unwrap_or_default();
+        if bytes.windows(10).any(|w| w == b"DataMashup") {
+            external.push("Power Query queries, with their sources".into());
+        }
     }
     if !external.is_empty() {
         out.push(

@@ -1,8 +1,9 @@
 //! PDF: document information and XMP metadata, annotations (comments,
 //! highlights, stamps), redactions marked but never applied, embedded
 //! files, scripts, earlier revisions kept by incremental saves, and text
-//! that is drawn and then covered by a filled black box, which looks
-//! redacted on screen and copies out whole.
+//! that is covered by a filled black box (or drawn in black on one, as a
+//! black highlight does), which looks redacted on screen and copies out
+//! whole.
 
 use lopdf::content::Content;
 use lopdf::{decode_text_string, Dictionary, Document, Object};
@@ -326,6 +327,8 @@ struct Shown {
     x: f32,
     y: f32,
     text: String,
+    /// Drawn in a dark colour (black on a black box is invisible too).
+    dark: bool,
 }
 
 fn shown_text(ops: &[Object]) -> String {
@@ -340,7 +343,8 @@ fn shown_text(ops: &[Object]) -> String {
     s.chars().filter(|c| !c.is_control()).collect()
 }
 
-/// Text whose start lies inside a dark filled rectangle painted after it.
+/// Text whose start lies inside a dark filled rectangle painted over it,
+/// or painted under it when the text is dark too (a black highlight).
 fn covered_text(
     content: &Content<Vec<lopdf::content::Operation>>,
     label: &str,
@@ -422,6 +426,7 @@ fn covered_text(
                         x,
                         y,
                         text: shown_text(args),
+                        dark: fill_dark,
                     });
                 }
             }
@@ -433,7 +438,7 @@ fn covered_text(
         .filter(|t| !t.text.trim().is_empty())
         .filter(|t| {
             boxes.iter().any(|(at, (x0, y0, x1, y1))| {
-                *at > t.at
+                (*at > t.at || t.dark)
                     && (x1 - x0) > 2.0
                     && (y1 - y0) > 2.0
                     && (*x0..=*x1).contains(&t.x)
@@ -447,7 +452,7 @@ fn covered_text(
             FindingKind::TextUnderBox,
             label,
             format!(
-                "{} pieces of text are covered by a black box drawn over them, and can be copied out: {}",
+                "{} pieces of text lie under or on a black box, unreadable on screen but still in the file: {}",
                 covered.len(),
                 some_of(&covered.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>(), 3)
             ),
