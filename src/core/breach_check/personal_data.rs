@@ -208,6 +208,7 @@ impl Tally {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ColumnRole {
     Names,
+    NhsNumbers,
     StaffNumbers,
     DatesOfBirth,
 }
@@ -247,7 +248,8 @@ impl<'a> Scanner<'a> {
 
     /// Free text: a paragraph, a comment, a page's text.
     pub fn text(&mut self, part: &str, text: &str) {
-        self.patterns(part, text, None);
+        let nhs = text.to_ascii_lowercase().contains("nhs");
+        self.patterns(part, text, None, nhs);
         for line in text.lines() {
             if let Some(pc) = POSTCODE.find(line) {
                 if TITLED_NAME.is_match(line) {
@@ -258,7 +260,9 @@ impl<'a> Scanner<'a> {
     }
 
     /// The patterns that are personal data wherever they stand.
-    fn patterns(&mut self, part: &str, text: &str, at: Option<(u32, u32)>) {
+    /// NHS numbers count only where the text or the column says NHS: one
+    /// in eleven ten-digit numbers passes the check digit by chance.
+    fn patterns(&mut self, part: &str, text: &str, at: Option<(u32, u32)>, nhs_context: bool) {
         let allowed = &self.policy.allowed_addresses;
         let mut found: Vec<(FindingKind, String)> = Vec::new();
         // Cheap tests first: most cells and lines hold none of these.
@@ -285,7 +289,7 @@ impl<'a> Scanner<'a> {
             }
             for m in NHS_NUMBER
                 .find_iter(text)
-                .filter(|m| nhs_checksum_ok(m.as_str()))
+                .filter(|m| nhs_context && nhs_checksum_ok(m.as_str()))
             {
                 found.push((FindingKind::NhsNumbers, m.as_str().to_string()));
             }
@@ -324,10 +328,12 @@ impl<'a> Scanner<'a> {
             grid.row = row;
             self.end_row(sheet, done_row, cells);
         }
+        let mut nhs = value.to_ascii_lowercase().contains("nhs");
         if let Some(g) = self.grids.get_mut(sheet) {
             g.cells.push((col, value.to_string()));
+            nhs |= g.roles.get(&col) == Some(&ColumnRole::NhsNumbers);
         }
-        self.patterns(sheet, value, Some((row, col)));
+        self.patterns(sheet, value, Some((row, col)), nhs);
     }
 
     fn end_row(&mut self, sheet: &str, row: u32, cells: Vec<(u32, String)>) {
@@ -346,6 +352,8 @@ impl<'a> Scanner<'a> {
                 for (col, v) in &cells {
                     let role = if DOB_HEADER.is_match(v) {
                         Some(ColumnRole::DatesOfBirth)
+                    } else if v.to_ascii_lowercase().contains("nhs") {
+                        Some(ColumnRole::NhsNumbers)
                     } else if STAFF_HEADER.is_match(v) {
                         Some(ColumnRole::StaffNumbers)
                     } else if NAME_HEADER.is_match(v) {
@@ -473,9 +481,14 @@ mod tests {
         assert_eq!(kinds(&p, "NI: AB 12 34 56 C"), [FindingKind::NiNumbers]);
         assert_eq!(kinds(&p, "NHS no 943 476 5919"), [FindingKind::NhsNumbers]);
         assert_eq!(
-            kinds(&p, "ref 943 476 5918"),
+            kinds(&p, "NHS no 943 476 5918"),
             Vec::<FindingKind>::new(),
             "bad check digit"
+        );
+        assert_eq!(
+            kinds(&p, "order 943 476 5919"),
+            Vec::<FindingKind>::new(),
+            "a valid check digit without NHS in sight"
         );
         assert_eq!(kinds(&p, "DOB: 03/04/1978"), [FindingKind::DatesOfBirth]);
         assert_eq!(
