@@ -1092,11 +1092,15 @@ impl Work<'_> {
                     },
                     d.version,
                     d.created_by,
-                    match d.state {
-                        DraftState::Pending => "waiting for approval",
-                        DraftState::Approved => "approved and sent",
-                        DraftState::Rejected => "sent back",
-                        DraftState::Superseded => "superseded",
+                    match (d.state, draft_findings(&d.attachments).len()) {
+                        (DraftState::Pending, 0) => "waiting for approval".to_string(),
+                        (DraftState::Pending, n) => format!(
+                            "blocked by {n} finding{} of the attachment check (#clean, a new #draft, or #approve CODE --despite-findings REASON)",
+                            if n == 1 { "" } else { "s" }
+                        ),
+                        (DraftState::Approved, _) => "approved and sent".into(),
+                        (DraftState::Rejected, _) => "sent back".into(),
+                        (DraftState::Superseded, _) => "superseded".into(),
                     }
                 )
             }),
