@@ -349,8 +349,21 @@ impl Work<'_> {
                 draft.version
             ));
         }
-        if self.mail.cleaned.len() != draft.attachments.len() {
-            return Err("the cleaned copies could not be made; nothing was changed".into());
+        let made_from: Vec<&str> = self
+            .mail
+            .cleaned
+            .iter()
+            .map(|a| a.original_sha256.as_str())
+            .collect();
+        let stored: Vec<&str> = draft
+            .attachments
+            .iter()
+            .map(|a| a.meta.sha256.as_str())
+            .collect();
+        if made_from != stored {
+            // The adapter made the copies from the draft as stored; they
+            // must not land on any other draft.
+            return Err("the cleaned copies were made from another draft; nothing was changed: send #clean again".into());
         }
         let mut report = Vec::new();
         for a in self.mail.cleaned {

@@ -88,6 +88,7 @@ impl Bed {
                 .map(|a| {
                     let c = clean::clean(&a.meta.filename, &a.bytes, &policy).expect("cleanable");
                     CleanedAttachment {
+                        original_sha256: a.meta.sha256.clone(),
                         checked: Checked {
                             attachment: Attachment {
                                 filename: a.meta.filename.clone(),
@@ -904,6 +905,37 @@ fn a_draft_whose_attachments_were_never_checked_cannot_be_approved() {
     );
     assert!(
         refused(&plan)[0].contains("never went through the check"),
+        "{}",
+        answer(&plan)
+    );
+}
+
+#[test]
+fn cleaned_copies_made_from_another_draft_are_refused() {
+    let bed = Bed::new();
+    let mut c = case();
+    bed.run_with(&mut c, DRAFTER, DRAFT, &[commented_photo()]);
+    let commands = commands::parse("#clean");
+    let stale = CleanedAttachment {
+        original_sha256: "0".repeat(64),
+        checked: Checked {
+            attachment: commented_photo(),
+            findings: vec![],
+        },
+        removed: vec![],
+        not_cleaned: None,
+    };
+    let mail = CommandMail {
+        raw_id: RawId(2),
+        message_id: "<clean@council.test>",
+        attachments: &[],
+        cleaned: std::slice::from_ref(&stale),
+        evidence: "test",
+        commands: &commands,
+    };
+    let plan = plan_commands(Some(&c), DRAFTER, &mail, &[], &bed.settings());
+    assert!(
+        refused(&plan)[0].contains("made from another draft"),
         "{}",
         answer(&plan)
     );

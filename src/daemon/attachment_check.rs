@@ -95,8 +95,10 @@ pub async fn clean_all(
         })
         .await
         .and_then(|r| r);
+        let original_sha256 = a.meta.sha256.clone();
         out.push(match result {
             Ok((cleaned, findings)) => CleanedAttachment {
+                original_sha256,
                 checked: Checked {
                     attachment: Attachment {
                         bytes: cleaned.bytes,
@@ -108,6 +110,7 @@ pub async fn clean_all(
                 not_cleaned: None,
             },
             Err(why) => CleanedAttachment {
+                original_sha256,
                 checked: Checked {
                     attachment: original,
                     findings: a.findings.clone().unwrap_or_default(),

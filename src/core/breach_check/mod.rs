@@ -162,6 +162,8 @@ pub struct Checked {
 /// with what was taken out, or the original with why it was not cleaned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CleanedAttachment {
+    /// The SHA-256 of the attachment it was made from.
+    pub original_sha256: String,
     pub checked: Checked,
     pub removed: Vec<String>,
     pub not_cleaned: Option<String>,
