@@ -391,3 +391,77 @@ async fn stored_but_unprocessed_mail_is_processed_at_start_without_new_mail() {
     child.wait().ok();
     store.close().await;
 }
+
+/// A stage that loses its database fails, is restarted by the supervisor
+/// (never left dead in a live process), and works again once the
+/// database is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stage_that_loses_its_database_is_restarted() {
+    let bed = TestBed::start();
+    let db = bed.pg_url();
+    let config = bed.dir.path().join("supervised.toml");
+    std::fs::write(
+        &config,
+        bed.config_text_with(&db, "use_idle = false\npoll_seconds = 1", false, ""),
+    )
+    .expect("config");
+    let log = bed.dir.path().join("supervised.log");
+    {
+        let store = Store::open(&db).await.expect("store");
+        store.migrate().await.expect("migrate");
+        store.close().await;
+    }
+    let mut daemon = start_daemon(&config, &log);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    // Each query then waits out the pool's 30-s acquire timeout, so the
+    // first failure reaches the supervisor about a minute later.
+    bed.control("stop-pg");
+    let start = std::time::Instant::now();
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("stage failed; restarting it")
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(180),
+            "no stage restart was logged:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        daemon.try_wait().expect("wait").is_none(),
+        "a restart, not an exit, for one failure"
+    );
+    bed.control("start-pg");
+
+    let mut smtp = bed.smtp();
+    smtp.send(
+        "alice@public.test",
+        FOI,
+        &request(
+            1,
+            "alice@public.test",
+            "After the database came back",
+            "How many?",
+        ),
+    );
+    smtp.quit();
+    let store = Store::open(&db).await.expect("store");
+    wait_until(
+        "the restarted stage to make the case",
+        Duration::from_secs(90),
+        || {
+            let store = store.clone();
+            async move { store.case_count().await.unwrap_or(0) == 1 }
+        },
+    )
+    .await;
+    signal(&daemon, "-TERM");
+    let status = daemon.wait().expect("wait");
+    assert!(
+        status.success(),
+        "{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+}

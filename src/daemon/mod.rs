@@ -9,13 +9,14 @@ pub mod ingest;
 pub mod maildir;
 pub mod process;
 pub mod send;
+pub mod supervise;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
 use tokio::sync::{watch, Notify};
-use tracing::{error, info, warn};
+use tracing::{info, warn};
 
 use crate::config::Config;
 use crate::core::approval::ApprovalKey;
@@ -268,11 +269,13 @@ pub async fn run(config: Config, once: bool) -> Result<()> {
     // Listen for SIGTERM/SIGINT before anything else, so that a stop
     // requested while starting up is a clean stop too.
     let (stop_tx, stop_rx) = watch::channel(false);
+    let stop_tx = std::sync::Arc::new(stop_tx);
     if !once {
         // Registered here, not in the task, so no signal falls between.
         use tokio::signal::unix::{signal, SignalKind};
         let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
         let mut int = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+        let stop_tx = stop_tx.clone();
         tokio::spawn(async move {
             tokio::select! {
                 _ = term.recv() => {}
@@ -294,21 +297,34 @@ pub async fn run(config: Config, once: bool) -> Result<()> {
         return Ok(());
     }
 
+    // Each stage under supervision: restarted when it fails, and the
+    // process ends with an error when one keeps failing.
+    let restarts = supervise::Restarts::default();
     let ingest = {
-        let ctx = ctx.clone();
-        let stop = stop_rx.clone();
+        let (ctx, stop, stop_all) = (ctx.clone(), stop_rx.clone(), stop_tx.clone());
         tokio::spawn(async move {
-            if ctx.config.imap.is_some() {
-                ingest::run(&ctx, stop).await
-            } else {
-                maildir::run(&ctx, stop).await
-            }
+            supervise::supervise("ingest", restarts, stop.clone(), &stop_all, || {
+                let (ctx, stop) = (ctx.clone(), stop.clone());
+                async move {
+                    if ctx.config.imap.is_some() {
+                        ingest::run(&ctx, stop).await
+                    } else {
+                        maildir::run(&ctx, stop).await
+                    }
+                }
+            })
+            .await
         })
     };
     let sender = {
-        let ctx = ctx.clone();
-        let stop = stop_rx.clone();
-        tokio::spawn(async move { send::run(&ctx, stop).await })
+        let (ctx, stop, stop_all) = (ctx.clone(), stop_rx.clone(), stop_tx.clone());
+        tokio::spawn(async move {
+            supervise::supervise("send", restarts, stop.clone(), &stop_all, || {
+                let (ctx, stop) = (ctx.clone(), stop.clone());
+                async move { send::run(&ctx, stop).await }
+            })
+            .await
+        })
     };
     let maintenance = {
         let ctx = ctx.clone();
@@ -320,21 +336,27 @@ pub async fn run(config: Config, once: bool) -> Result<()> {
                     warn!(error = %format!("{e:#}"), "WAL checkpoint failed");
                 }
             }
-            Ok(())
+            Ok::<(), anyhow::Error>(())
         })
     };
     let (a, b, c) = tokio::join!(ingest, sender, maintenance);
+    let mut failed = None;
     for (name, result) in [("ingest", a), ("send", b), ("maintenance", c)] {
         match result {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => error!(stage = name, error = %format!("{e:#}"), "stage failed"),
-            Err(e) => error!(stage = name, error = %e, "stage panicked"),
+            Ok(Err(e)) => failed = Some(e),
+            Err(e) => failed = Some(anyhow::anyhow!("the {name} supervisor panicked: {e}")),
         }
     }
     ctx.store.checkpoint_wal().await.ok();
     ctx.store.close().await;
-    info!("stopped");
-    Ok(())
+    match failed {
+        Some(e) => Err(e),
+        None => {
+            info!("stopped");
+            Ok(())
+        }
+    }
 }
 
 /// One pass: fetch what is waiting, process it, send the outbox.

@@ -8,6 +8,8 @@
 #   testbed.sh stop DIR           stop everything started in DIR (idempotent)
 #   testbed.sh stop-imap DIR      stop Dovecot only
 #   testbed.sh start-imap DIR     start Dovecot again (same ports and config)
+#   testbed.sh stop-pg DIR        stop PostgreSQL only (fast shutdown)
+#   testbed.sh start-pg DIR       start PostgreSQL again (same port and data)
 #   testbed.sh stop-smtp DIR      stop Postfix only
 #   testbed.sh start-smtp DIR     start Postfix again (same ports and config)
 #   testbed.sh stop-oauth DIR     stop the OAuth provider only
@@ -650,6 +652,26 @@ cmd_start_imap() {
 
 # ---------------------------------------------------------------------------- stop
 
+cmd_start_pg() {
+    resolve_dir "${1:-}"
+    [ -r "$DIR/testbed.env" ] || die "$DIR has no test bed (no testbed.env)"
+    if alive "$(read_pid postgres)"; then log "postgres already running"; return 0; fi
+    local bin
+    bin=$(pg_bindir)
+    if ! (cd / && exec runuser -u postgres -- "$bin/pg_ctl" -D "$DIR/pg" -l "$DIR/log/postgres.log" \
+        -w -t "$WAIT_SECS" start) </dev/null >"$DIR/log/pg_ctl.log" 2>&1; then
+        show_logs "$DIR/log/pg_ctl.log" "$DIR/log/postgres.log"
+        die "postgres did not start"
+    fi
+    write_pid postgres "$(head -n1 "$DIR/pg/postmaster.pid")"
+    wait_port postgres "$(env_get FOID_TB_PG_PORT)" "$DIR/log/postgres.log"
+}
+
+cmd_stop_pg() {
+    resolve_dir "${1:-}"
+    stop_pid postgres "$(read_pid postgres)" postgres INT
+}
+
 cmd_stop_imap() {
     resolve_dir "${1:-}"
     stop_pid dovecot "$(read_pid dovecot)" dovecot TERM group
@@ -696,6 +718,8 @@ case "$CMD" in
     start) cmd_start "$@" ;;
     stop) cmd_stop "$@" ;;
     start-imap) cmd_start_imap "$@" ;;
+    start-pg) cmd_start_pg "$@" ;;
+    stop-pg) cmd_stop_pg "$@" ;;
     stop-imap) cmd_stop_imap "$@" ;;
     start-smtp) cmd_start_smtp "$@" ;;
     stop-smtp) cmd_stop_smtp "$@" ;;
@@ -703,5 +727,5 @@ case "$CMD" in
     stop-oauth) cmd_stop_oauth "$@" ;;
     oauth-secret) cmd_oauth_secret "$@" ;;
     status) cmd_status "$@" ;;
-    *) die "usage: $0 {install|start DIR|stop DIR|start-imap DIR|stop-imap DIR|start-smtp DIR|stop-smtp DIR|start-oauth DIR|stop-oauth DIR|oauth-secret DIR SECRET|status DIR}" ;;
+    *) die "usage: $0 {install|start DIR|stop DIR|start-imap DIR|stop-imap DIR|start-pg DIR|stop-pg DIR|start-smtp DIR|stop-smtp DIR|start-oauth DIR|stop-oauth DIR|oauth-secret DIR SECRET|status DIR}" ;;
 esac
