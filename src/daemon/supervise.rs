@@ -55,6 +55,7 @@ where
     let mut failures: Vec<Instant> = Vec::new();
     let mut delay = restarts.first_delay;
     loop {
+        let started = Instant::now();
         // A task of its own, so a panic is a failure like any other.
         let why = match tokio::spawn(stage()).await {
             Ok(Ok(())) => return Ok(()),
@@ -65,6 +66,9 @@ where
             return Ok(());
         }
         let now = Instant::now();
+        if now.duration_since(started) > restarts.window {
+            delay = restarts.first_delay; // it had been healthy for a while
+        }
         failures.retain(|t| now.duration_since(*t) < restarts.window);
         failures.push(now);
         if failures.len() >= restarts.max_failures {
