@@ -480,13 +480,10 @@ impl Work<'_> {
         }
         if !findings.is_empty() {
             text.push_str(&format!(
-                "\n      BLOCKED: the attachment check found {} thing{} that must not leave by accident; approval needs new files (#draft), cleaned copies (#clean), or #approve CODE --despite-findings REASON:",
-                findings.len(),
-                if findings.len() == 1 { "" } else { "s" }
+                "\n      BLOCKED: the attachment check found {}; approval needs new files (#draft), cleaned copies (#clean), or #approve CODE --despite-findings REASON:{}",
+                things(findings.len()),
+                listed(&findings)
             ));
-            for f in &findings {
-                text.push_str(&format!("\n      - {}", f.line()));
-            }
         }
         Ok(text)
     }
@@ -689,16 +686,11 @@ impl Work<'_> {
         match (findings.is_empty(), despite_findings) {
             (true, _) => {}
             (false, None) => {
-                let lines: Vec<String> = findings
-                    .iter()
-                    .map(|f| format!("      - {}", f.line()))
-                    .collect();
                 return Err(format!(
-                    "the attachment check found {} thing{} in draft {} (listed in your preview); nothing was approved. Ask for new files or a #clean copy, or, if each one is meant to go out, approve with: #approve CODE --despite-findings REASON\n{}",
-                    findings.len(),
-                    if findings.len() == 1 { "" } else { "s" },
+                    "the attachment check found {} in draft {} (listed in your preview); nothing was approved. Ask for new files or a #clean copy, or, if each one is meant to go out, approve with: #approve CODE --despite-findings REASON{}",
+                    things(findings.len()),
                     draft.version,
-                    lines.join("\n")
+                    listed(&findings)
                 ));
             }
             (false, Some(reason)) => self.event(CaseEvent::FindingsOverridden {
@@ -1163,6 +1155,19 @@ fn draft_attachment(a: &Attachment, findings: &[Finding]) -> DraftAttachment {
         bytes: a.bytes.clone(),
         findings: Some(findings.to_vec()),
     }
+}
+
+/// "1 thing", "3 things".
+fn things(n: usize) -> String {
+    format!("{n} thing{}", if n == 1 { "" } else { "s" })
+}
+
+/// Findings as indented lines of an answer.
+fn listed(findings: &[Finding]) -> String {
+    findings
+        .iter()
+        .map(|f| format!("\n      - {}", f.line()))
+        .collect()
 }
 
 /// Every finding of a draft's attachments.
