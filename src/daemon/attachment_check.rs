@@ -23,17 +23,24 @@ fn failed(file: &str, kind: FindingKind, detail: String) -> Vec<Finding> {
     }]
 }
 
-/// Runs `work` on a blocking thread within `timeout`.
+/// Runs `work` on a blocking thread within `timeout`; a panic or a
+/// timeout comes back as the finding it is.
 async fn bounded<T: Send + 'static>(
     timeout: Duration,
     work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, String> {
+) -> Result<T, (FindingKind, String)> {
     match tokio::time::timeout(timeout, tokio::task::spawn_blocking(work)).await {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(format!("the check failed on this file ({e})")),
-        Err(_) => Err(format!(
-            "the check did not finish within {} s ([breach_check] timeout_seconds)",
-            timeout.as_secs()
+        Ok(Err(e)) => Err((
+            FindingKind::Unreadable,
+            format!("the check failed on this file ({e})"),
+        )),
+        Err(_) => Err((
+            FindingKind::LimitExceeded,
+            format!(
+                "the check did not finish within {} s ([breach_check] timeout_seconds)",
+                timeout.as_secs()
+            ),
         )),
     }
 }
@@ -50,13 +57,8 @@ pub async fn check(
         let findings =
             match bounded(timeout, move || breach_check::inspect(&name, &bytes, &p)).await {
                 Ok(f) => f,
-                Err(why) => {
+                Err((kind, why)) => {
                     warn!(file = %a.filename, %why, "attachment check stopped");
-                    let kind = if why.contains("timeout_seconds") {
-                        FindingKind::LimitExceeded
-                    } else {
-                        FindingKind::Unreadable
-                    };
                     failed(&a.filename, kind, why)
                 }
             };
@@ -94,6 +96,7 @@ pub async fn clean_all(
             })
         })
         .await
+        .map_err(|(_, why)| why)
         .and_then(|r| r);
         let original_sha256 = a.meta.sha256.clone();
         out.push(match result {

@@ -5,9 +5,7 @@
 //! with a depth limit. quick-xml expands no DTD entities, so entity bombs
 //! have nothing to grow from.
 
-use std::cell::RefCell;
 use std::io::{BufReader, Cursor, Read};
-use std::rc::Rc;
 
 use quick_xml::events::{BytesStart, Event};
 use zip::ZipArchive;
@@ -16,6 +14,9 @@ use super::personal_data::Scanner;
 use super::{odf, ooxml, FindingKind, Findings, Limits, Policy, Problem};
 
 const BOMB_FLOOR: u64 = 1024 * 1024;
+
+/// One entry of a package held in memory, as it is unpacked.
+type Entry<'z, 'a> = zip::read::ZipFile<'z, Cursor<&'a [u8]>>;
 
 pub(crate) struct Archive<'a> {
     zip: ZipArchive<Cursor<&'a [u8]>>,
@@ -66,11 +67,12 @@ impl<'a> Archive<'a> {
         self.names.iter().any(|n| n == name)
     }
 
-    /// The whole entry, within the budget.
-    pub(crate) fn read(&mut self, name: &str) -> Result<Option<Vec<u8>>, Problem> {
-        let budget = self.limits.max_unpacked_bytes.saturating_sub(self.unpacked);
-        let ratio = self.limits.max_compression_ratio;
-        let mut entry = match self.zip.by_name(name) {
+    /// An entry, opened to be unpacked through the limits; None when the
+    /// package has no such entry.
+    fn entry(&mut self, name: &str) -> Result<Option<Counted<'a, Entry<'_, 'a>>>, Problem> {
+        let limits = self.limits;
+        let budget = limits.max_unpacked_bytes.saturating_sub(self.unpacked);
+        let entry = match self.zip.by_name(name) {
             Ok(e) => e,
             Err(zip::result::ZipError::FileNotFound) => return Ok(None),
             Err(e) => return Err(Problem::Corrupt(format!("entry {name}: {e}"))),
@@ -78,31 +80,31 @@ impl<'a> Archive<'a> {
         if entry.encrypted() {
             return Err(Problem::Corrupt(format!("entry {name} is encrypted")));
         }
-        let packed = entry.compressed_size().max(1);
+        Ok(Some(Counted {
+            packed: entry.compressed_size().max(1),
+            inner: entry,
+            read: 0,
+            budget,
+            limits,
+            name: name.to_string(),
+            stopped: None,
+        }))
+    }
+
+    /// The whole entry, within the budget.
+    pub(crate) fn read(&mut self, name: &str) -> Result<Option<Vec<u8>>, Problem> {
+        let Some(mut entry) = self.entry(name)? else {
+            return Ok(None);
+        };
         let mut out = Vec::new();
-        let mut buf = [0u8; 64 * 1024];
-        loop {
-            let n = entry
-                .read(&mut buf)
-                .map_err(|e| Problem::Corrupt(format!("entry {name}: {e}")))?;
-            if n == 0 {
-                break;
-            }
-            out.extend_from_slice(buf.get(..n).unwrap_or_default());
-            let len = out.len() as u64;
-            if len > budget {
-                return Err(Problem::Limit(format!(
-                    "unpacking {name} went over the limit of {} bytes unpacked ([breach_check.limits] max_unpacked_bytes)",
-                    self.limits.max_unpacked_bytes
-                )));
-            }
-            if len > BOMB_FLOOR && len / packed > ratio {
-                return Err(Problem::Limit(format!(
-                    "{name} unpacks to more than {ratio} times its packed size: a zip bomb, or built to look like one ([breach_check.limits] max_compression_ratio)"
-                )));
-            }
+        let result = entry.read_to_end(&mut out);
+        let (read, stopped) = (entry.read, entry.stopped.take());
+        drop(entry);
+        self.unpacked += read;
+        if let Some(p) = stopped {
+            return Err(p);
         }
-        self.unpacked += out.len() as u64;
+        result.map_err(|e| Problem::Corrupt(format!("entry {name}: {e}")))?;
         Ok(Some(out))
     }
 
@@ -113,93 +115,59 @@ impl<'a> Archive<'a> {
     where
         F: FnMut(&Event<'_>, usize) -> Result<(), Problem>,
     {
-        let budget = self.limits.max_unpacked_bytes.saturating_sub(self.unpacked);
-        let (ratio, max_depth, total) = (
-            self.limits.max_compression_ratio,
-            self.limits.max_xml_depth,
-            self.limits.max_unpacked_bytes,
-        );
-        let entry = match self.zip.by_name(name) {
-            Ok(e) => e,
-            Err(zip::result::ZipError::FileNotFound) => return Ok(false),
-            Err(e) => return Err(Problem::Corrupt(format!("entry {name}: {e}"))),
+        let max_depth = self.limits.max_xml_depth;
+        let Some(mut entry) = self.entry(name)? else {
+            return Ok(false);
         };
-        if entry.encrypted() {
-            return Err(Problem::Corrupt(format!("entry {name} is encrypted")));
-        }
-        let stopped = Rc::new(RefCell::new(None));
-        let counted = Counted {
-            packed: entry.compressed_size().max(1),
-            inner: entry,
-            read: 0,
-            budget,
-            ratio,
-            total,
-            name: name.to_string(),
-            stopped: stopped.clone(),
-        };
-        let read = Rc::new(RefCell::new(0u64));
-        let result = read_xml_from(
-            BufReader::new(Tally(counted, read.clone())),
-            max_depth,
-            name,
-            each,
-        );
-        self.unpacked += *read.borrow();
-        if let Some(p) = stopped.borrow_mut().take() {
+        let result = read_xml_from(BufReader::new(&mut entry), max_depth, name, each);
+        let (read, stopped) = (entry.read, entry.stopped.take());
+        drop(entry);
+        self.unpacked += read;
+        if let Some(p) = stopped {
             return Err(p);
         }
         result.map(|_| true)
     }
 }
 
-/// An entry's reader that stops at the unpacked budget or a bomb's ratio.
-struct Counted<R> {
+/// An entry's reader that stops at the unpacked budget or a bomb's ratio,
+/// keeping why it stopped (the reader's caller sees only an I/O error).
+struct Counted<'l, R> {
     inner: R,
     read: u64,
     packed: u64,
     budget: u64,
-    ratio: u64,
-    total: u64,
+    limits: &'l Limits,
     name: String,
-    stopped: Rc<RefCell<Option<Problem>>>,
+    stopped: Option<Problem>,
 }
 
-impl<R: Read> Read for Counted<R> {
+impl<R: Read> Read for Counted<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.read += n as u64;
         let problem = if self.read > self.budget {
             Some(Problem::Limit(format!(
                 "unpacking {} went over the limit of {} bytes unpacked ([breach_check.limits] max_unpacked_bytes)",
-                self.name, self.total
+                self.name, self.limits.max_unpacked_bytes
             )))
-        } else if self.read > BOMB_FLOOR && self.read / self.packed > self.ratio {
+        } else if self.read > BOMB_FLOOR
+            && self.read / self.packed > self.limits.max_compression_ratio
+        {
             Some(Problem::Limit(format!(
                 "{} unpacks to more than {} times its packed size: a zip bomb, or built to look like one ([breach_check.limits] max_compression_ratio)",
-                self.name, self.ratio
+                self.name, self.limits.max_compression_ratio
             )))
         } else {
             None
         };
         match problem {
             Some(p) => {
-                *self.stopped.borrow_mut() = Some(p);
+                self.stopped = Some(p);
                 Err(std::io::Error::other("inspection limit reached"))
             }
             None => Ok(n),
         }
-    }
-}
-
-/// Counts what was read, for the archive's running total.
-struct Tally<R>(R, Rc<RefCell<u64>>);
-
-impl<R: Read> Read for Tally<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.0.read(buf)?;
-        *self.1.borrow_mut() += n as u64;
-        Ok(n)
     }
 }
 
