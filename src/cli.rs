@@ -51,6 +51,8 @@ pub enum Command {
     Import(ImportArgs),
     /// List cases.
     Cases(CasesArgs),
+    /// List the messages held for an officer (spam, mail that reads like no request).
+    Held(HeldArgs),
     /// Show one case with its questions, flags and history.
     Show(ShowArgs),
     /// Counts and timeliness.
@@ -70,6 +72,7 @@ impl Command {
                 | Command::CheckAttachment(CheckAttachmentArgs { clean: None, .. })
                 | Command::Doctor(_)
                 | Command::Cases(_)
+                | Command::Held(_)
                 | Command::Show(_)
                 | Command::Stats(_)
         )
@@ -208,6 +211,12 @@ pub struct CasesArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct HeldArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct ShowArgs {
     /// The case reference, e.g. FOI-2026-00123.
     pub reference: String,
@@ -315,6 +324,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let config = load_config(config_path)?;
             let store = open_store(&config).await?;
             crate::commands::cases(&store, args).await
+        }
+        Command::Held(args) => {
+            let config = load_config(config_path)?;
+            let store = open_store(&config).await?;
+            crate::commands::held(&config, &store, args).await
         }
         Command::Show(args) => {
             let config = load_config(config_path)?;

@@ -9,13 +9,13 @@ use serde_json::json;
 
 use crate::cli::{
     load_config, open_store, CasesArgs, CheckAttachmentArgs, DeadlineArgs, DoctorTrustArgs,
-    HolidaysAction, HolidaysArgs, ParseArgs, ShowArgs, StatsArgs,
+    HeldArgs, HolidaysAction, HolidaysArgs, ParseArgs, ShowArgs, StatsArgs,
 };
 use crate::config::Config;
 use crate::core::calendar::{Calendar, Region};
 use crate::core::clock::{self, ClockEvent, Regime};
 use crate::daemon::{self, IMPORTED_HOLIDAYS_KEY};
-use crate::store::Store;
+use crate::store::{self, Store};
 
 /// The configuration if one is named or `foid.toml` exists; commands that
 /// work without one use the defaults otherwise.
@@ -304,6 +304,45 @@ pub async fn cases(store: &Store, args: &CasesArgs) -> Result<ExitCode> {
                 q.quarantine_reason.unwrap_or_default()
             );
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn held(config: &Config, store: &Store, args: &HeldArgs) -> Result<ExitCode> {
+    let tz = config.timezone();
+    let held: Vec<serde_json::Value> = store
+        .held()
+        .await?
+        .into_iter()
+        .map(|h| {
+            let received = clock::date_of_receipt(store::from_secs(h.arrived_at), &tz);
+            serde_json::json!({
+                "number": h.id,
+                "message_id": h.message_id,
+                "received_on": received.to_string(),
+                "kind": h.kind,
+                "reasons": h.quarantine_reason,
+            })
+        })
+        .collect();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&held)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if held.is_empty() {
+        println!("No messages are held.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("Held for an officer (reply #open to the held notice, or send #open NUMBER):");
+    for h in &held {
+        println!(
+            "  {:<7} {}  {:<8} {}\n          {}",
+            h["number"],
+            h["received_on"].as_str().unwrap_or(""),
+            h["kind"].as_str().unwrap_or(""),
+            h["message_id"].as_str().unwrap_or(""),
+            h["reasons"].as_str().unwrap_or("")
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

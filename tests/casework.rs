@@ -1389,3 +1389,220 @@ async fn forgeries_through_the_mail_system_send_nothing() {
     daemon.kill().ok();
     daemon.wait().ok();
 }
+
+/// Spam, robots and mail that reads like no request get nothing from
+/// foid; the team hears of the unclear ones, and an officer's `#open` on a
+/// held notice makes a case from the message's own date of receipt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spam_and_robots_get_nothing_and_held_mail_opens_on_an_officers_command() {
+    let bed = TestBed::start();
+    let config = casework_config(&bed);
+    let log = bed.dir.path().join("foid.log");
+    let mut daemon = start_daemon(&config, &log);
+    let long = Duration::from_secs(60);
+
+    const SPAMMER: &str = "offers@public.test";
+    const EXCHANGE_SPAM: &str = "prize@public.test";
+    const PHISHER: &str = "helpdesk@public.test";
+    const LIST: &str = "digest@public.test";
+    const COMPLAINTS: &str = "fbl@public.test";
+    const RESIDENT: &str = "resident@public.test";
+    const REQUESTER: &str = "dora@public.test";
+    let mut mx = bed.smtp();
+    // The filter's subject tag.
+    mx.send(
+        SPAMMER,
+        FOI,
+        &plain(
+            SPAMMER,
+            "*****SPAM***** Cheap watches",
+            "Best prices on watches.",
+            "",
+        ),
+    );
+    // Exchange's spam confidence (stripped from outside mail at a real border).
+    mx.send(
+        EXCHANGE_SPAM,
+        FOI,
+        &plain(
+            EXCHANGE_SPAM,
+            "You have won",
+            "Claim your prize today.",
+            "X-MS-Exchange-Organization-SCL: 9\r\n",
+        ),
+    );
+    // Phishing: no spam verdict, but nothing an officer would acknowledge.
+    mx.send(
+        PHISHER,
+        FOI,
+        &plain(
+            PHISHER,
+            "Mailbox quota",
+            "Your mailbox is almost full and will be suspended. Verify your account within 24 hours.",
+            "",
+        ),
+    );
+    // A list digest that carries only List-Post.
+    mx.send(
+        LIST,
+        FOI,
+        &plain(
+            LIST,
+            "Local-gov Digest, Vol 12, Issue 3",
+            "Today's topics: 1. Budgets 2. Elections",
+            "List-Post: <mailto:local-gov@public.test>\r\n",
+        ),
+    );
+    // An abuse feedback report (ARF) about some message.
+    let arf = format!(
+        "From: {COMPLAINTS}\r\nTo: {FOI}\r\nSubject: Complaint about message\r\nMessage-ID: <arf-{}@public.test>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=\"F\"\r\n\r\n\
+         --F\r\nContent-Type: text/plain\r\n\r\nThis is an abuse report.\r\n\
+         --F\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nVersion: 1\r\n\
+         --F--\r\n",
+        rand::random::<u32>()
+    );
+    mx.send(COMPLAINTS, FOI, arf.as_bytes());
+    // A resident's message that asks for nothing in so many words.
+    mx.send(
+        RESIDENT,
+        FOI,
+        &plain(
+            RESIDENT,
+            "Bins in Elm Road",
+            "Hello,\n\nThe bins in Elm Road have not been emptied for three weeks.\n\nRegards,\nRuth",
+            "",
+        ),
+    );
+    // A request.
+    mx.send(
+        REQUESTER,
+        FOI,
+        &plain(
+            REQUESTER,
+            "Library visits",
+            "Dear Council,\n\nHow many visits did each library have in 2025?\n\nDora",
+            "",
+        ),
+    );
+    mx.quit();
+
+    // The request is acknowledged; the team hears of the two unclear
+    // messages, and of nothing else.
+    let ack = wait_for_mail(&bed, REQUESTER, "Library visits", long);
+    let reference = reference_in(&subject_of(&ack));
+    wait_for_mail(&bed, OFFICER1, &reference, long);
+    let bins_notice = wait_for_mail(&bed, OFFICER1, "Bins in Elm Road", long);
+    let notice_subject = subject_of(&bins_notice);
+    assert!(
+        notice_subject.starts_with("Held, not opened"),
+        "{notice_subject}"
+    );
+    let notice_text = text_of(&bins_notice);
+    assert!(notice_text.contains("#open"), "{notice_text}");
+    assert!(
+        notice_text.contains("not recognisably a request"),
+        "{notice_text}"
+    );
+    let phish_notice = wait_for_mail(&bed, OFFICER1, "Mailbox quota", long);
+    assert!(
+        text_of(&phish_notice).contains("phishing"),
+        "{}",
+        text_of(&phish_notice)
+    );
+    let db = Store::open(&bed.sqlite_url("casework.db"))
+        .await
+        .expect("store");
+    wait("every message processed", long, || {
+        let states = futures_lite_block(db.raw_states());
+        states.iter().all(|(s, _)| s != "new") && states.iter().map(|(_, n)| n).sum::<i64>() >= 7
+    });
+    let states: std::collections::BTreeMap<String, i64> =
+        futures_lite_block(db.raw_states()).into_iter().collect();
+    assert_eq!(states.get("held"), Some(&4), "{states:?}");
+    assert_eq!(states.get("ignored"), Some(&2), "{states:?}");
+    assert_eq!(db.case_count().await.expect("count"), 1);
+    let (ok, out, err) = run_foid(&["--config", config.to_str().unwrap(), "held", "--json"]);
+    assert!(ok, "{err}");
+    let held: serde_json::Value = serde_json::from_str(&out).expect("held --json");
+    let mut kinds: Vec<&str> = held
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|h| h["kind"].as_str())
+        .collect();
+    kinds.sort_unstable();
+    assert_eq!(kinds, ["spam", "spam", "unclear", "unclear"], "{out}");
+    assert!(out.contains("Exchange spam confidence 9"), "{out}");
+
+    // 3. officer1 opens the resident's message from its notice.
+    std::thread::sleep(Duration::from_secs(1));
+    let before_open = jiff::Timestamp::now();
+    let reply = plain(
+        OFFICER1,
+        &format!("Re: {notice_subject}"),
+        "#open\n\nThis is a request about missed collections.",
+        "",
+    );
+    submit(&bed, OFFICER1, &reply).await;
+    let answer = wait_for_mail(&bed, OFFICER1, "Your commands", long);
+    assert!(
+        text_of(&answer).contains("is opened as a case"),
+        "{}",
+        text_of(&answer)
+    );
+    let resident_ack = wait_for_mail(&bed, RESIDENT, "Bins in Elm Road", long);
+    let opened = reference_in(&subject_of(&resident_ack));
+    assert_ne!(opened, reference);
+    let (ok, out, err) = run_foid(&[
+        "--config",
+        config.to_str().unwrap(),
+        "show",
+        &opened,
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let case: serde_json::Value = serde_json::from_str(&out).expect("show --json");
+    // Its clock runs from when the message arrived, not from the #open.
+    let received_at = match &case["received_at"] {
+        serde_json::Value::Number(n) => n.as_i64().expect("seconds"),
+        serde_json::Value::String(t) => t.parse::<jiff::Timestamp>().expect("a time").as_second(),
+        other => panic!("received_at is {other}"),
+    };
+    assert!(received_at < before_open.as_second(), "{out}");
+    assert!(out.contains("opened_from_hold"), "{out}");
+    assert!(out.contains("not recognisably a request"), "{out}");
+
+    // The message is no longer held; a second #open is refused with why.
+    let (ok, out, _) = run_foid(&["--config", config.to_str().unwrap(), "held", "--json"]);
+    assert!(ok);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out)
+            .expect("json")
+            .as_array()
+            .map(Vec::len),
+        Some(3),
+        "{out}"
+    );
+    submit(&bed, OFFICER1, &reply).await;
+    wait("the second #open answered", long, || {
+        count_with(&bed, OFFICER1, "Your commands") >= 2
+    });
+    let answers: Vec<String> = maildir_files(&bed, OFFICER1, "")
+        .iter()
+        .filter(|m| subject_of(m).contains("Your commands"))
+        .map(|m| text_of(m))
+        .collect();
+    assert!(
+        answers.iter().any(|t| t.contains("is not held")),
+        "{answers:?}"
+    );
+
+    // Nothing ever went to the spammers, the phisher, the list or the
+    // complaints robot.
+    for who in [SPAMMER, EXCHANGE_SPAM, PHISHER, LIST, COMPLAINTS] {
+        assert_eq!(maildir_files(&bed, who, "").len(), 0, "mail to {who}");
+    }
+    daemon.kill().ok();
+    daemon.wait().ok();
+}

@@ -91,6 +91,8 @@ fn corpus_covers_every_style_and_is_listed() {
         "auto_reply",
         "bounce",
         "bulk",
+        "spam",
+        "unclear",
     ] {
         assert!(
             by_kind.get(kind).copied().unwrap_or(0) >= 3,

@@ -325,14 +325,47 @@ pub struct Intake {
     /// Messages larger than this are quarantined without being downloaded.
     #[serde(default = "default_max_message_bytes")]
     pub max_message_bytes: u64,
+    /// Read the council's spam filter's headers (SpamAssassin, rspamd,
+    /// Exchange Online / EOP).
+    #[serde(default = "default_true")]
+    pub honour_filter_headers: bool,
+    /// Subject tags the council's filter writes on spam.
+    #[serde(default = "default_spam_subject_tags")]
+    pub spam_subject_tags: Vec<String>,
+    /// Exchange spam confidence level counted as spam.
+    #[serde(default = "default_scl_threshold")]
+    pub spam_scl_threshold: i32,
+    /// Microsoft bulk complaint level counted as bulk mail.
+    #[serde(default = "default_bcl_threshold")]
+    pub bulk_bcl_threshold: i32,
+    /// Tell the team of each message held as not reading like a request.
+    #[serde(default = "default_true")]
+    pub held_notices: bool,
 }
 
 impl Default for Intake {
     fn default() -> Self {
         Intake {
             max_message_bytes: default_max_message_bytes(),
+            honour_filter_headers: true,
+            spam_subject_tags: default_spam_subject_tags(),
+            spam_scl_threshold: default_scl_threshold(),
+            bulk_bcl_threshold: default_bcl_threshold(),
+            held_notices: true,
         }
     }
+}
+
+fn default_spam_subject_tags() -> Vec<String> {
+    crate::core::spam::SpamPolicy::default().subject_tags
+}
+
+fn default_scl_threshold() -> i32 {
+    crate::core::spam::SpamPolicy::default().scl_threshold
+}
+
+fn default_bcl_threshold() -> i32 {
+    crate::core::spam::SpamPolicy::default().bcl_threshold
 }
 
 fn default_max_message_bytes() -> u64 {
@@ -780,8 +813,63 @@ impl Config {
                 "must be at least 65536: real requests with attachments are larger".into(),
             );
         }
+        if !(0..=9).contains(&self.intake.spam_scl_threshold) {
+            bad(
+                "[intake] spam_scl_threshold",
+                format!(
+                    "is {}; Exchange spam confidence runs from 0 to 9 (EOP marks 5 and above as spam)",
+                    self.intake.spam_scl_threshold
+                ),
+            );
+        }
+        if !(0..=9).contains(&self.intake.bulk_bcl_threshold) {
+            bad(
+                "[intake] bulk_bcl_threshold",
+                format!(
+                    "is {}; the bulk complaint level runs from 0 to 9",
+                    self.intake.bulk_bcl_threshold
+                ),
+            );
+        }
+        if self
+            .intake
+            .spam_subject_tags
+            .iter()
+            .any(|t| t.trim().is_empty())
+        {
+            bad(
+                "[intake] spam_subject_tags",
+                "has an empty tag, which would match every subject".into(),
+            );
+        }
         out
     }
+
+    /// How the council's spam filter's verdicts are read: `[intake]`, with
+    /// the council's own hops from `[trust]` when it names them.
+    pub fn spam_policy(&self) -> crate::core::spam::SpamPolicy {
+        use crate::core::trust::TrustMode;
+        let hops = self
+            .trust
+            .as_ref()
+            .and_then(|t| t.policy(&self.council.domain))
+            .and_then(|p| match p.mode {
+                TrustMode::ReceivedStamp(r) => Some(r.hops),
+                TrustMode::AuthenticationResults(a) => Some(a.hops),
+                _ => None,
+            });
+        crate::core::spam::SpamPolicy {
+            honour_filter_headers: self.intake.honour_filter_headers,
+            subject_tags: self.intake.spam_subject_tags.clone(),
+            scl_threshold: self.intake.spam_scl_threshold,
+            bcl_threshold: self.intake.bulk_bcl_threshold,
+            hops,
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn connection_problems(section: &str, c: &Connection, bad: &mut impl FnMut(&str, String)) {

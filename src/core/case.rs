@@ -94,6 +94,9 @@ db_enum!(
         Duplicate,
         Ignored,
         Quarantined,
+        /// On no case, not opened on foid's own judgement: an officer's
+        /// `#open` makes it a case.
+        Held,
     }
 );
 
@@ -184,6 +187,9 @@ pub enum Disposition {
     Ignored { kind: Kind, reason: String },
     /// Could not or must not be acted on: kept with the reason.
     Quarantined { kind: Option<Kind>, reason: String },
+    /// Spam, or mail that reads like no request: kept with the reasons
+    /// until an officer opens it as a case.
+    Held { kind: Kind, reason: String },
 }
 
 impl Disposition {
@@ -193,22 +199,23 @@ impl Disposition {
             Disposition::Duplicate(_) => RawState::Duplicate,
             Disposition::Ignored { .. } => RawState::Ignored,
             Disposition::Quarantined { .. } => RawState::Quarantined,
+            Disposition::Held { .. } => RawState::Held,
         }
     }
 
     pub fn kind(&self) -> Option<Kind> {
         match self {
             Disposition::Processed(k) | Disposition::Duplicate(k) => Some(*k),
-            Disposition::Ignored { kind, .. } => Some(*kind),
+            Disposition::Ignored { kind, .. } | Disposition::Held { kind, .. } => Some(*kind),
             Disposition::Quarantined { kind, .. } => *kind,
         }
     }
 
     pub fn reason(&self) -> Option<&str> {
         match self {
-            Disposition::Ignored { reason, .. } | Disposition::Quarantined { reason, .. } => {
-                Some(reason)
-            }
+            Disposition::Ignored { reason, .. }
+            | Disposition::Quarantined { reason, .. }
+            | Disposition::Held { reason, .. } => Some(reason),
             _ => None,
         }
     }
@@ -377,6 +384,12 @@ pub enum CaseEvent {
         reason: String,
         findings: Vec<String>,
     },
+    /// An officer opened a message foid had held (spam by the filter's
+    /// verdict, or mail that read like no request) as this case.
+    OpenedFromHold {
+        raw_message_id: i64,
+        held_because: String,
+    },
     /// Previews with approval codes went to these approvers.
     PreviewSent {
         version: u32,
@@ -448,6 +461,7 @@ impl CaseEvent {
             CaseEvent::DraftRecorded { .. } => "draft_recorded",
             CaseEvent::PreviewSent { .. } => "preview_sent",
             CaseEvent::FindingsOverridden { .. } => "findings_overridden",
+            CaseEvent::OpenedFromHold { .. } => "opened_from_hold",
             CaseEvent::DraftApproved { .. } => "draft_approved",
             CaseEvent::DraftRejected { .. } => "draft_rejected",
             CaseEvent::SentToRequester { .. } => "sent_to_requester",

@@ -81,6 +81,9 @@ pub struct CommandMail<'a> {
     /// What vouched for the sender (the trust gate's evidence).
     pub evidence: &'a str,
     pub commands: &'a [CommandLine],
+    /// For `#open`: what the adapter made of the held message it names
+    /// (the new case's reference, or why nothing was opened).
+    pub open: Option<Outcome>,
 }
 
 /// A presented code's hash that belongs to another case.
@@ -90,7 +93,8 @@ pub struct ForeignCode {
     pub reference: String,
 }
 
-type Outcome = Result<String, String>;
+/// A command's result: what was done, or why not.
+pub type Outcome = Result<String, String>;
 
 struct Work<'a> {
     case: Option<CaseSnapshot>,
@@ -196,6 +200,19 @@ impl Work<'_> {
                 ))
             }
             Command::Malformed { word, problem } => return Err(format!("#{word} {problem}")),
+            Command::Open { .. } => {
+                return match (&self.case, &self.mail.open) {
+                    (Some(c), _) => Err(format!(
+                        "#open is for a held message; this mail is about case {}",
+                        c.reference
+                    )),
+                    (None, Some(outcome)) => outcome.clone(),
+                    (None, None) => Err(
+                        "no held message named: reply to the held notice, or give its number (#open 123; `foid held` lists them)"
+                            .into(),
+                    ),
+                }
+            }
             _ => {}
         }
         let Some(case) = self.case.as_ref() else {
@@ -246,9 +263,10 @@ impl Work<'_> {
                 self.status = Some(self.status_text());
                 Ok("the case's status is below".into())
             }
-            Command::Help | Command::Unknown { .. } | Command::Malformed { .. } => {
-                Err("unreachable".into())
-            }
+            Command::Help
+            | Command::Unknown { .. }
+            | Command::Malformed { .. }
+            | Command::Open { .. } => Err("unreachable".into()),
         }
     }
 

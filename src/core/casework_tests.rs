@@ -111,6 +111,7 @@ impl Bed {
             cleaned: &cleaned,
             evidence: "test",
             commands: &commands,
+            open: None,
         };
         let plan = plan_commands(Some(case), actor, &mail, &[], &self.settings());
         apply(case, &plan, self.now);
@@ -172,7 +173,10 @@ fn apply(case: &mut CaseSnapshot, plan: &Plan, now: Timestamp) {
                 actor: actor.clone(),
                 event: event.clone(),
             }),
-            Effect::Event { .. } | Effect::LinkMessage { .. } | Effect::Queue(_) => {}
+            Effect::Event { .. }
+            | Effect::LinkMessage { .. }
+            | Effect::Queue(_)
+            | Effect::ReleaseHeld { .. } => {}
             Effect::SetState { state, .. } => case.state = *state,
             Effect::SetRegime(r) => case.regime = *r,
             Effect::SetDue(d) => case.due_on = *d,
@@ -413,6 +417,7 @@ fn the_drafter_cannot_approve_their_own_draft() {
         cleaned: &[],
         evidence: "test",
         commands: &commands,
+        open: None,
     };
     let plan = plan_commands(Some(&settings_case), DRAFTER, &mail, &[], &s);
     apply(&mut settings_case, &plan, bed.now);
@@ -505,6 +510,7 @@ fn a_code_from_another_case_names_that_case() {
         cleaned: &[],
         evidence: "test",
         commands: &commands,
+        open: None,
     };
     let plan = plan_commands(Some(&c), APPROVER, &mail, &foreign, &bed.settings());
     assert!(queued(&plan, Purpose::Reply).is_empty());
@@ -659,6 +665,7 @@ fn commands_with_no_case_are_answered() {
         cleaned: &[],
         evidence: "test",
         commands: &commands,
+        open: None,
     };
     let plan = plan_commands(None, APPROVER, &mail, &[], &bed.settings());
     assert_eq!(plan.target, Target::NoCase);
@@ -932,6 +939,7 @@ fn cleaned_copies_made_from_another_draft_are_refused() {
         cleaned: std::slice::from_ref(&stale),
         evidence: "test",
         commands: &commands,
+        open: None,
     };
     let plan = plan_commands(Some(&c), DRAFTER, &mail, &[], &bed.settings());
     assert!(

@@ -72,6 +72,12 @@ pub enum Command {
     },
     Status,
     Help,
+    /// Open a held message as a case: the one the mail answers (a held
+    /// notice), or the one numbered; under a regime, else as it reads.
+    Open {
+        held: Option<i64>,
+        regime: Option<Regime>,
+    },
     /// A `#word` foid does not know.
     Unknown {
         word: String,
@@ -143,6 +149,7 @@ impl Command {
             Command::Reopen { .. } => "reopen",
             Command::Status => "status",
             Command::Help => "help",
+            Command::Open { .. } => "open",
             Command::Unknown { word } | Command::Malformed { word, .. } => word,
         }
     }
@@ -175,6 +182,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("#close [REASON]", "close the case without a reply (withdrawn, duplicate)"),
     ("#reopen [REASON]", "reopen a closed case"),
     ("#status", "the case, its questions, clock and drafts"),
+    ("#open [NUMBER] [REGIME]", "on a held message's notice: open it as a case from its date of receipt, and acknowledge it"),
     ("#help", "this list"),
 ];
 
@@ -223,7 +231,7 @@ fn hash_word(line: &str) -> Option<(String, &str)> {
 /// The command words foid knows.
 pub const WORDS: &[&str] = &[
     "draft", "approve", "reject", "clarify", "fee", "paid", "extend", "refuse", "regime", "assign",
-    "note", "close", "reopen", "status", "help",
+    "note", "close", "reopen", "status", "help", "open", "clean",
 ];
 
 /// Whether the text opens with a known command word: how mail that claims
@@ -349,6 +357,7 @@ pub fn parse(new_text: &str) -> Vec<CommandLine> {
             },
             "status" => Command::Status,
             "help" => Command::Help,
+            "open" => parse_open(args),
             other => Command::Unknown {
                 word: other.to_string(),
             },
@@ -491,6 +500,36 @@ fn parse_extend(args: &str) -> Command {
         extension,
         reason: reason(0),
     }
+}
+
+/// `#open`, `#open 123`, `#open eir`, `#open 123 sar`.
+fn parse_open(args: &str) -> Command {
+    let mut held = None;
+    let mut regime = None;
+    for word in args.split_whitespace() {
+        let word = word.trim_start_matches('#');
+        if let Ok(n) = word.parse::<i64>() {
+            held = Some(n);
+            continue;
+        }
+        match word.to_ascii_lowercase().parse::<Regime>() {
+            Ok(
+                r @ (Regime::Foi
+                | Regime::Eir
+                | Regime::Sar
+                | Regime::Review
+                | Regime::Foisa
+                | Regime::FoisaReview),
+            ) => regime = Some(r),
+            _ => {
+                return malformed(
+                    "open",
+                    "takes the held message's number and a regime (foi, eir, sar, review, foisa, foisa-review), both optional: #open, #open 123, #open 123 eir",
+                )
+            }
+        }
+    }
+    Command::Open { held, regime }
 }
 
 fn parse_regime(args: &str) -> Command {
@@ -658,6 +697,24 @@ mod tests {
             Command::Malformed { .. }
         ));
         assert_eq!(commands("#clean"), vec![Command::Clean]);
+        assert_eq!(
+            commands("#open"),
+            vec![Command::Open {
+                held: None,
+                regime: None
+            }]
+        );
+        assert_eq!(
+            commands("#open 42 EIR"),
+            vec![Command::Open {
+                held: Some(42),
+                regime: Some(Regime::Eir)
+            }]
+        );
+        assert!(matches!(
+            commands("#open as soon as possible")[0],
+            Command::Malformed { .. }
+        ));
         assert_eq!(
             commands("#refuse S.14(2) same as FOI-2026-00001\nmore reasons"),
             vec![Command::Refuse {

@@ -16,6 +16,8 @@ use std::sync::LazyLock;
 use super::commands;
 use super::letters::Attachment;
 use super::reference::ReferenceFormat;
+use super::request_likeness::{self, Evidence};
+use super::spam::{self, SpamPolicy, Verdict};
 
 /// What a message is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::EnumString)]
@@ -40,6 +42,10 @@ pub enum Kind {
     Bounce,
     /// Newsletters, mailing lists, bulk mail.
     Bulk,
+    /// Spam by the council's own filter's verdict.
+    Spam,
+    /// On no case and not recognisably a request: held for an officer.
+    Unclear,
 }
 
 impl Kind {
@@ -55,6 +61,8 @@ impl Kind {
             Kind::AutoReply => "auto_reply",
             Kind::Bounce => "bounce",
             Kind::Bulk => "bulk",
+            Kind::Spam => "spam",
+            Kind::Unclear => "unclear",
         }
     }
 
@@ -65,7 +73,10 @@ impl Kind {
 
     /// Machine mail: never acknowledged, never answered.
     pub fn is_automatic(self) -> bool {
-        matches!(self, Kind::AutoReply | Kind::Bounce | Kind::Bulk)
+        matches!(
+            self,
+            Kind::AutoReply | Kind::Bounce | Kind::Bulk | Kind::Spam
+        )
     }
 }
 
@@ -141,6 +152,8 @@ pub struct IntakePolicy {
     pub officer_addresses: Vec<String>,
     /// How case references are written, to find them in subjects.
     pub references: ReferenceFormat,
+    /// How the council's spam filter's verdicts are read.
+    pub spam: SpamPolicy,
 }
 
 impl IntakePolicy {
@@ -151,6 +164,7 @@ impl IntakePolicy {
             council_domain: council_domain.to_ascii_lowercase(),
             officer_addresses: officers.iter().map(|o| o.to_ascii_lowercase()).collect(),
             references: ReferenceFormat::default_format(),
+            spam: SpamPolicy::default(),
         }
     }
 
@@ -210,7 +224,7 @@ static WDTK_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
 
 static BOUNCE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)^\s*(?:undeliverable\s*:|undelivered mail returned to sender|delivery status notification \((?:failure|delay)\)|mail delivery failed|returned mail\s*:|delivery failure|failure notice|mail delivery failure|message not delivered|delivery has failed|non[- ]?delivery report)",
+        r"(?i)^\s*(?:undeliverable\s*:|undelivered mail returned to sender|undelivered mail\b|delivery status notification \((?:failure|delay)\)|mail delivery failed|returned mail\s*:|delivery failure|failure notice|mail delivery failure|message not delivered|delivery has failed|non[- ]?delivery report|notice of non[- ]?delivery|nondeliverable mail|delivery (?:notification|report)\s*:|delivery (?:delayed|incomplete)\b|(?:warning|delayed mail)\s*:.{0,40}\b(?:delayed|could not be delivered|not yet been delivered)|message delivery has been delayed|your message (?:could ?n[o']t|cannot|wasn't|was not) (?:be )?delivered|mail could not be delivered|returned to sender\b)",
     )
 });
 
@@ -248,6 +262,10 @@ static REVIEW_PHRASES: LazyLock<(RegexSet, Vec<&'static str>)> = LazyLock::new(|
     ];
     let set = re_set(&rules.iter().map(|(p, _)| *p).collect::<Vec<_>>());
     (set, rules.into_iter().map(|(_, r)| r).collect())
+});
+
+static DIGEST_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\bdigest,? (?:vol(?:ume)?\.? ?\d+|issue \d+|#\d+)|\b(?:daily|weekly) digest\b")
 });
 
 static REVIEW_SUBJECT: LazyLock<Regex> =
@@ -604,7 +622,16 @@ fn auto_reply_reasons(msg: &IncomingMessage) -> Vec<String> {
         ));
     }
     if msg.content_type == "multipart/report" && !msg.has_delivery_status {
-        reasons.push("multipart/report without delivery status (read receipt)".to_string());
+        reasons.push(match report_type(msg).as_deref() {
+            Some("feedback-report") => {
+                "abuse or complaint feedback report (multipart/report; report-type=feedback-report)"
+                    .to_string()
+            }
+            Some("disposition-notification") | None => {
+                "multipart/report without delivery status (read receipt)".to_string()
+            }
+            Some(other) => format!("machine report (multipart/report; report-type={other})"),
+        });
     }
     if msg.return_path.as_deref() == Some("") {
         reasons.push("empty Return-Path <>".to_string());
@@ -620,12 +647,42 @@ fn bulk_reasons(msg: &IncomingMessage) -> Vec<String> {
             reasons.push(format!("header Precedence: {t}"));
         }
     }
-    for name in ["List-Id", "List-Unsubscribe"] {
+    // RFC 2369 list fields: only list software writes them.
+    for name in [
+        "List-Id",
+        "List-Unsubscribe",
+        "List-Post",
+        "List-Archive",
+        "List-Subscribe",
+        "List-Help",
+        "X-Mailing-List",
+    ] {
         if msg.has_header(name) {
             reasons.push(format!("header {name}"));
         }
     }
+    if msg.content_type == "multipart/digest" {
+        reasons.push("a multipart/digest (list digest)".to_string());
+    }
+    if DIGEST_SUBJECT.is_match(&msg.subject) {
+        reasons.push(format!("list-digest subject \"{}\"", msg.subject.trim()));
+    }
     reasons
+}
+
+/// `report-type` of a top-level `multipart/report`.
+fn report_type(msg: &IncomingMessage) -> Option<String> {
+    let ct = msg.header("Content-Type")?.to_ascii_lowercase();
+    let at = ct.find("report-type")?;
+    let rest = ct.get(at + "report-type".len()..)?.trim_start();
+    let value = rest.strip_prefix('=')?.trim_start().trim_start_matches('"');
+    Some(
+        value
+            .split(|c: char| c == ';' || c == '"' || c.is_whitespace())
+            .next()
+            .unwrap_or("")
+            .to_string(),
+    )
 }
 
 /// Phrase-table matches over `text`, as reasons.
@@ -690,7 +747,11 @@ pub fn classify(msg: &IncomingMessage, policy: &IntakePolicy) -> Classification 
     if !auto.is_empty() {
         return decide(Kind::AutoReply, auto);
     }
-    let bulk = bulk_reasons(msg);
+    let verdict = spam::verdict(&msg.headers, &msg.subject, &policy.spam);
+    let mut bulk = bulk_reasons(msg);
+    if let Verdict::Bulk(filter) = &verdict {
+        bulk.extend(filter.iter().cloned());
+    }
     if !bulk.is_empty() {
         return decide(Kind::Bulk, bulk);
     }
@@ -726,6 +787,14 @@ pub fn classify(msg: &IncomingMessage, policy: &IntakePolicy) -> Classification 
         notes.push(format!(
             "#commands ignored: {from} is not a configured officer"
         ));
+    }
+
+    // After commands: an officer's command is judged by the trust gate,
+    // not by the filter. Before everything a requester writes: spam is
+    // never acknowledged, whatever it claims to be.
+    if let Verdict::Spam(mut reasons) = verdict {
+        reasons.extend(notes);
+        return decide(Kind::Spam, reasons);
     }
 
     let text = &msg.new_text;
@@ -779,24 +848,53 @@ pub fn classify(msg: &IncomingMessage, policy: &IntakePolicy) -> Classification 
         return decide(Kind::Correspondence, corr);
     }
 
+    let (kind, mut reasons) = request_kind(msg);
+    if kind != Kind::Sar && !msg.forwarded_request {
+        let likeness = request_likeness::judge(&Evidence {
+            subject: &msg.subject,
+            text,
+            from_email: from,
+            headers: &msg.headers,
+            attachment_names: &msg.attachment_names,
+        });
+        if !likeness.request_like {
+            let mut held = vec![format!(
+                "not recognisably a request (score {} of {} needed); held for an officer",
+                likeness.score,
+                request_likeness::THRESHOLD
+            )];
+            held.extend(likeness.reasons());
+            held.extend(notes);
+            return decide(Kind::Unclear, held);
+        }
+        reasons.extend(
+            likeness
+                .for_request
+                .iter()
+                .map(|r| format!("reads as a request: {r}")),
+        );
+    }
+    reasons.extend(notes);
+    decide(kind, reasons)
+}
+
+/// The kind of request a message is, read as one whatever else it is
+/// (also for an officer's `#open` of a held message): SAR, EIR or FOI.
+pub fn request_kind(msg: &IncomingMessage) -> (Kind, Vec<String>) {
+    let text = &msg.new_text;
     let sar = phrase_reasons(&SAR_PHRASES, text);
     if !sar.is_empty() {
-        let mut sar = sar;
-        sar.extend(notes);
-        return decide(Kind::Sar, sar);
+        return (Kind::Sar, sar);
     }
     let eir = eir_reasons(&msg.subject, text);
     if !eir.is_empty() {
-        let mut eir = eir;
-        eir.extend(notes);
-        return decide(Kind::Eir, eir);
+        return (Kind::Eir, eir);
     }
     let mut foi = vec!["new request: no automatic, reply or command markers".to_string()];
     if msg.forwarded_request {
         foi.push("forwarded message to be treated as a request".to_string());
     }
-    foi.extend(notes);
-    decide(Kind::Foi, foi)
+    (Kind::Foi, foi)
 }
 
 #[cfg(test)]
@@ -884,8 +982,9 @@ mod tests {
         m.subject = "Hello".into();
         m.return_path = Some(String::new());
         assert_eq!(kind(&m), Kind::AutoReply);
+        // An ordinary sender now, but "I am away" asks for nothing: held.
         m.return_path = Some("jo@example.com".into());
-        assert_eq!(kind(&m), Kind::Foi);
+        assert_eq!(kind(&m), Kind::Unclear);
         let own = msg("FOI@council.test", "Your request", "Thank you");
         assert_eq!(kind(&own), Kind::AutoReply);
         let mut mdn = msg("jo@example.com", "Read: FOI", "was read");

@@ -17,5 +17,7 @@ pub mod plan;
 pub mod questions;
 pub mod reference;
 pub mod reply;
+pub mod request_likeness;
+pub mod spam;
 pub mod trust;
 pub mod workflow;

@@ -101,6 +101,11 @@ pub enum Effect {
     UseCode(CodeId),
     /// Render and queue a mail, linking its Message-ID to the case.
     Queue(OutgoingMail),
+    /// A held message became the plan's case.
+    ReleaseHeld {
+        raw_message_id: i64,
+        kind: Kind,
+    },
 }
 
 /// What the core decided.

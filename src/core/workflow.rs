@@ -30,6 +30,10 @@ pub enum IntakeDecision {
     DeliveryFailure { case_id: CaseId },
     /// Nothing to open and nobody to answer; kept with the reason.
     Ignore { reason: String },
+    /// Not opened on foid's own judgement: kept for an officer to `#open`;
+    /// the team is told when `notify` (not for the filter's spam, which
+    /// would only move the flood into their inboxes).
+    Hold { notify: bool },
 }
 
 /// What the shell found out before asking.
@@ -57,7 +61,7 @@ pub fn regime_for(kind: Kind, region: Region) -> Option<Regime> {
         Kind::Sar => Some(Regime::Sar),
         Kind::Review if scottish => Some(Regime::FoisaReview),
         Kind::Review => Some(Regime::Review),
-        Kind::AutoReply | Kind::Bounce | Kind::Bulk => None,
+        Kind::AutoReply | Kind::Bounce | Kind::Bulk | Kind::Spam | Kind::Unclear => None,
     }
 }
 
@@ -71,7 +75,7 @@ pub fn decide(kind: Kind, ctx: &IntakeContext) -> IntakeDecision {
         && ctx.linked_case.is_none()
         && matches!(
             kind,
-            Kind::Foi | Kind::Eir | Kind::Sar | Kind::Review | Kind::Correspondence
+            Kind::Foi | Kind::Eir | Kind::Sar | Kind::Review | Kind::Correspondence | Kind::Unclear
         )
     {
         // An officer is never the requester: opening a case would
@@ -91,6 +95,10 @@ pub fn decide(kind: Kind, ctx: &IntakeContext) -> IntakeDecision {
         (Kind::Bounce, None) => IntakeDecision::Ignore {
             reason: "delivery report for mail not linked to a case".into(),
         },
+        // Spam and unclear mail on a case's thread join it (the link is
+        // evidence the filter did not have); on none, they are held.
+        (Kind::Spam, None) => IntakeDecision::Hold { notify: false },
+        (Kind::Unclear, None) => IntakeDecision::Hold { notify: true },
         // A review asks about an earlier case but is a case of its own.
         (Kind::Review, _) => new_case(Kind::Review, ctx),
         // Linked by our reference, by the thread of mail we exchanged, or by
@@ -233,6 +241,66 @@ pub fn plan_new_case(
         });
     }
     plan.disposition = Some(Disposition::Processed(r.classification.kind));
+    plan
+}
+
+/// A message held for an officer: kept with its reasons; the team told
+/// (when `notify`) how to open it. Nothing goes to the sender.
+pub fn plan_hold(
+    raw_id: RawId,
+    msg: &IncomingMessage,
+    classification: &Classification,
+    received_on: Date,
+    notify: bool,
+    council: &Council<'_>,
+) -> Plan {
+    let mut plan = Plan::dispose(Disposition::Held {
+        kind: classification.kind,
+        reason: classification.reasons.join("; "),
+    });
+    if notify && !council.team.is_empty() {
+        plan.queue(letters::held_notice(
+            &letters::HeldFacts {
+                raw_message_id: raw_id.0,
+                from: msg.from_email.as_deref().unwrap_or("(no address)"),
+                subject: &msg.subject,
+                received_on,
+                reasons: &classification.reasons,
+                text: &msg.new_text,
+            },
+            council.team,
+        ));
+    }
+    plan
+}
+
+/// An officer's `#open` of a held message: the case it would have been,
+/// opened now from its own date of receipt, plus the answer to the
+/// officer. `answer` is the plan casework made of the officer's mail; its
+/// mail joins the new case, so replies to it reach the case.
+pub fn plan_open_held(
+    request: &NewRequest<'_>,
+    officer: &str,
+    held_because: &str,
+    answer: Plan,
+    council: &Council<'_>,
+    calendar: &Calendar,
+    region: Region,
+) -> Plan {
+    let mut plan = plan_new_case(request, council, calendar, region);
+    plan.event(
+        Actor::Officer(officer.to_string()),
+        CaseEvent::OpenedFromHold {
+            raw_message_id: request.raw_id.0,
+            held_because: held_because.to_string(),
+        },
+    );
+    plan.push(Effect::ReleaseHeld {
+        raw_message_id: request.raw_id.0,
+        kind: request.classification.kind,
+    });
+    plan.effects.extend(answer.effects);
+    plan.disposition = answer.disposition;
     plan
 }
 

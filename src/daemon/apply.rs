@@ -6,7 +6,7 @@ use anyhow::{anyhow, Result};
 use tracing::warn;
 
 use super::Context;
-use crate::core::case::{Actor, CaseEvent, CaseId, RawId};
+use crate::core::case::{Actor, CaseEvent, CaseId, Disposition, RawId};
 use crate::core::letters::OutgoingMail;
 use crate::core::plan::{Effect, Plan, Target};
 use crate::mail::compose;
@@ -74,6 +74,19 @@ pub async fn apply(ctx: &Context, tx: &mut Tx, plan: &Plan, raw: Option<RawId>) 
                 if queue(ctx, tx, case, mail).await? {
                     applied.queued += 1;
                 }
+            }
+            Effect::ReleaseHeld {
+                raw_message_id,
+                kind,
+            } => {
+                store::finish_raw(
+                    tx,
+                    RawId(*raw_message_id),
+                    &Disposition::Processed(*kind),
+                    Some(this()?),
+                    now,
+                )
+                .await?
             }
         }
     }

@@ -136,6 +136,7 @@ pub fn intake_policy(config: &Config) -> IntakePolicy {
     if let Ok(references) = ReferenceFormat::new(&config.council.reference_format) {
         policy.references = references;
     }
+    policy.spam = config.spam_policy();
     policy
 }
 

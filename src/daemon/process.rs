@@ -11,12 +11,13 @@ use super::apply::apply;
 use super::attachment_check;
 use super::Context;
 use crate::core::approval;
-use crate::core::case::{CaseId, Disposition, DraftState, RawId};
+use crate::core::case::{CaseId, Disposition, DraftState, RawId, RawState};
 use crate::core::casework::{self, CommandMail, ForeignCode};
 use crate::core::clock;
+use crate::core::clock::Regime;
 use crate::core::commands::{self, Command};
 use crate::core::intake::{self, Classification, IncomingMessage, Kind};
-use crate::core::letters::Purpose;
+use crate::core::letters::{self, Purpose};
 use crate::core::message_id;
 use crate::core::plan::{Plan, Target};
 use crate::core::reference;
@@ -151,7 +152,6 @@ async fn plan_intake(
     msg: &IncomingMessage,
     classification: &Classification,
 ) -> Result<Plan> {
-    let now = ctx.now();
     let kind = classification.kind;
     let requester = intake::requester_of(msg);
     let reply_to = requester
@@ -168,13 +168,7 @@ async fn plan_intake(
         );
         linked_case = store::case_id_by_message_ids(tx, &ours).await?;
     }
-    let recent_acknowledgements = store::recent_mail(
-        tx,
-        Purpose::Acknowledgement,
-        &reply_to,
-        now - jiff::SignedDuration::from_hours(24),
-    )
-    .await?;
+    let recent_acknowledgements = recent_acknowledgements(ctx, tx, &reply_to).await?;
     let decision = workflow::decide(
         kind,
         &IntakeContext {
@@ -192,34 +186,22 @@ async fn plan_intake(
             regime,
             acknowledge,
         } => {
-            let prefix = reference::prefix(regime);
-            let seq = store::next_reference_number(tx, prefix, received_on.year()).await?;
-            let reference = ctx
-                .policy
-                .references
-                .format(prefix, received_on.year(), seq);
-            let reviewed = match linked_case.filter(|_| kind == Kind::Review) {
-                Some(case) => Some((case, store::case_reference(tx, case).await?)),
-                None => None,
-            };
-            workflow::plan_new_case(
-                &NewRequest {
-                    raw_id: raw.raw_id(),
+            let request = new_request(
+                ctx,
+                tx,
+                raw,
+                Opening {
                     msg,
                     classification,
                     requester: &requester,
                     reply_to: &reply_to,
-                    reference,
-                    received_at,
-                    received_on,
                     regime,
                     acknowledge,
-                    reviewed,
+                    reviewed: linked_case.filter(|_| kind == Kind::Review),
                 },
-                &council(ctx),
-                &ctx.calendar,
-                ctx.region,
             )
+            .await?;
+            workflow::plan_new_case(&request, &council(ctx), &ctx.calendar, ctx.region)
         }
         IntakeDecision::AddToCase { case_id } => {
             let case = store::case_snapshot(tx, case_id).await?;
@@ -241,7 +223,128 @@ async fn plan_intake(
             workflow::plan_delivery_failure(case_id, &reference, raw.raw_id(), msg, &council(ctx))
         }
         IntakeDecision::Ignore { reason } => Plan::dispose(Disposition::Ignored { kind, reason }),
+        IntakeDecision::Hold { notify } => workflow::plan_hold(
+            raw.raw_id(),
+            msg,
+            classification,
+            received_on,
+            notify && ctx.config.intake.held_notices,
+            &council(ctx),
+        ),
     })
+}
+
+/// What a new case is opened from.
+struct Opening<'a> {
+    msg: &'a IncomingMessage,
+    classification: &'a Classification,
+    requester: &'a intake::Requester,
+    reply_to: &'a str,
+    regime: Regime,
+    acknowledge: bool,
+    /// The case an internal review reviews.
+    reviewed: Option<CaseId>,
+}
+
+/// Allocates the new case's reference and gathers what opening it needs.
+async fn new_request<'a>(
+    ctx: &Context,
+    tx: &mut Tx,
+    raw: &RawMessage,
+    o: Opening<'a>,
+) -> Result<NewRequest<'a>> {
+    let received_at = store::from_secs(raw.arrived_at);
+    let received_on = clock::date_of_receipt(received_at, &ctx.tz);
+    let prefix = reference::prefix(o.regime);
+    let seq = store::next_reference_number(tx, prefix, received_on.year()).await?;
+    let reference = ctx
+        .policy
+        .references
+        .format(prefix, received_on.year(), seq);
+    let reviewed = match o.reviewed {
+        Some(case) => Some((case, store::case_reference(tx, case).await?)),
+        None => None,
+    };
+    Ok(NewRequest {
+        raw_id: raw.raw_id(),
+        msg: o.msg,
+        classification: o.classification,
+        requester: o.requester,
+        reply_to: o.reply_to,
+        reference,
+        received_at,
+        received_on,
+        regime: o.regime,
+        acknowledge: o.acknowledge,
+        reviewed,
+    })
+}
+
+/// Acknowledgements sent to an address in the last day.
+async fn recent_acknowledgements(ctx: &Context, tx: &mut Tx, reply_to: &str) -> Result<i64> {
+    store::recent_mail(
+        tx,
+        Purpose::Acknowledgement,
+        reply_to,
+        ctx.now() - jiff::SignedDuration::from_hours(24),
+    )
+    .await
+}
+
+/// The held message an officer's `#open` names and what it would open:
+/// the request read again (under the officer's regime, if given).
+struct HeldRequest {
+    raw: RawMessage,
+    msg: IncomingMessage,
+    classification: Classification,
+    regime: Regime,
+    held_because: String,
+}
+
+async fn held_request(
+    ctx: &Context,
+    tx: &mut Tx,
+    id: i64,
+    officer: &str,
+    regime: Option<Regime>,
+) -> Result<std::result::Result<HeldRequest, String>> {
+    let Some(raw) = store::raw_message_in(tx, RawId(id)).await? else {
+        return Ok(Err(format!("there is no message {id}")));
+    };
+    if raw.state != RawState::Held.as_str() {
+        return Ok(Err(match raw.case_id {
+            Some(_) => format!("message {id} is not held: it is already on a case"),
+            None => format!("message {id} is not held (it is {})", raw.state),
+        }));
+    }
+    let msg = match read_message(&raw.bytes) {
+        Ok(m) => m,
+        Err(e) => return Ok(Err(format!("message {id} cannot be read: {e}"))),
+    };
+    let (read_as, mut reasons) = intake::request_kind(&msg);
+    let kind = match regime {
+        Some(Regime::Eir) => Kind::Eir,
+        Some(Regime::Sar) => Kind::Sar,
+        Some(Regime::Review | Regime::FoisaReview) => Kind::Review,
+        Some(_) => Kind::Foi,
+        None => read_as,
+    };
+    reasons.insert(0, format!("opened from hold by officer {officer}"));
+    let regime = regime
+        .or_else(|| workflow::regime_for(kind, ctx.region))
+        .unwrap_or(Regime::Foi);
+    let held_because = raw.quarantine_reason.clone().unwrap_or_default();
+    Ok(Ok(HeldRequest {
+        raw,
+        msg,
+        classification: Classification {
+            kind,
+            reasons,
+            case_ref: None,
+        },
+        regime,
+        held_because,
+    }))
 }
 
 /// Mail that claims to command foid: through the gate, then the commands.
@@ -338,8 +441,47 @@ async fn plan_commands(
         }
         _ => Vec::new(),
     };
+    // `#open` on a held notice: the held message becomes a case.
+    let open = lines.iter().find_map(|l| match l.command {
+        Command::Open { held, regime } => Some((held, regime)),
+        _ => None,
+    });
+    let held_id =
+        open.and_then(|(held, _)| held.or_else(|| letters::held_in_subject(&msg.subject)));
+    let held = match (open, held_id, &case) {
+        (Some((_, regime)), Some(id), None) => {
+            Some(held_request(ctx, tx, id, &vouched.actor, regime).await?)
+        }
+        _ => None,
+    };
+    let mut opened = None;
+    let mut open_outcome = None;
+    if let Some(held) = held {
+        match held {
+            Err(why) => open_outcome = Some(Err(why)),
+            Ok(h) => {
+                let requester = intake::requester_of(&h.msg);
+                let reply_to = requester
+                    .reply_to
+                    .clone()
+                    .unwrap_or_else(|| requester.email.clone());
+                let acknowledge = recent_acknowledgements(ctx, tx, &reply_to).await?
+                    < workflow::ACKNOWLEDGEMENTS_PER_SENDER_PER_DAY;
+                open_outcome = Some(Ok(format!(
+                    "held message {} is opened as a case from its date of receipt{}; the case email follows",
+                    h.raw.id,
+                    if acknowledge {
+                        ", and its sender is acknowledged"
+                    } else {
+                        " (its sender's acknowledgements are at the day's limit: none sent)"
+                    }
+                )));
+                opened = Some((h, requester, reply_to, acknowledge));
+            }
+        }
+    }
     let settings = ctx.casework();
-    Ok(casework::plan_commands(
+    let answer = casework::plan_commands(
         case.as_ref(),
         &vouched.actor,
         &CommandMail {
@@ -349,9 +491,37 @@ async fn plan_commands(
             cleaned: &cleaned,
             evidence: &vouched.evidence,
             commands: &lines,
+            open: open_outcome,
         },
         &foreign,
         &settings,
+    );
+    let Some((h, requester, reply_to, acknowledge)) = opened else {
+        return Ok(answer);
+    };
+    let request = new_request(
+        ctx,
+        tx,
+        &h.raw,
+        Opening {
+            msg: &h.msg,
+            classification: &h.classification,
+            requester: &requester,
+            reply_to: &reply_to,
+            regime: h.regime,
+            acknowledge,
+            reviewed: None,
+        },
+    )
+    .await?;
+    Ok(workflow::plan_open_held(
+        &request,
+        &vouched.actor,
+        &h.held_because,
+        answer,
+        &council(ctx),
+        &ctx.calendar,
+        ctx.region,
     ))
 }
 

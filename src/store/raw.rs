@@ -76,6 +76,26 @@ pub struct QuarantinedMessage {
     pub quarantine_reason: Option<String>,
 }
 
+/// A message held for an officer.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HeldMessage {
+    pub id: i64,
+    pub message_id: String,
+    pub arrived_at: i64,
+    pub kind: Option<String>,
+    pub quarantine_reason: Option<String>,
+}
+
+/// A raw message in the caller's transaction.
+pub async fn raw_message_in(conn: &mut AnyConnection, id: RawId) -> Result<Option<RawMessage>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {RAW_COLUMNS} FROM raw_messages WHERE id = $1"
+    ))
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
 impl Store {
     pub async fn checkpoint(&self, mailbox: &str) -> Result<Option<Checkpoint>> {
         let row: Option<(i64, i64)> = sqlx::query_as(
@@ -222,7 +242,7 @@ impl Store {
     pub async fn not_cases(&self) -> Result<Vec<(String, Option<String>, Option<String>)>> {
         Ok(sqlx::query_as(
             "SELECT message_id, kind, quarantine_reason FROM raw_messages
-             WHERE state IN ('ignored', 'quarantined') ORDER BY id",
+             WHERE state IN ('ignored', 'quarantined', 'held') ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?)
@@ -232,6 +252,17 @@ impl Store {
         Ok(sqlx::query_as(
             "SELECT id, message_id, arrived_at, size, quarantine_reason FROM raw_messages
              WHERE state = 'quarantined' ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Messages held for an officer, oldest first: spam by the filter's
+    /// verdict and mail that reads like no request.
+    pub async fn held(&self) -> Result<Vec<HeldMessage>> {
+        Ok(sqlx::query_as(
+            "SELECT id, message_id, arrived_at, kind, quarantine_reason FROM raw_messages
+             WHERE state = 'held' ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?)

@@ -32,7 +32,9 @@ PG_USER=foid
 PG_DB=foid_test
 USERS="foi@council.test officer1@council.test officer2@council.test manager@council.test
 clerk@council.test
-alice@public.test bob@public.test carol@public.test foi@whatdotheyknow.com"
+alice@public.test bob@public.test carol@public.test foi@whatdotheyknow.com
+dora@public.test resident@public.test offers@public.test prize@public.test
+helpdesk@public.test digest@public.test fbl@public.test"
 PACKAGES="dovecot-imapd dovecot-lmtpd postfix postgresql openssl"
 PGCACHE_ROOT=/var/tmp/foid-testbed-pgcache
 # The OAuth provider's npm packages, installed once per version of oauth-package.json.
