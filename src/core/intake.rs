@@ -259,6 +259,12 @@ static REVIEW_PHRASES: LazyLock<(RegexSet, Vec<&'static str>)> = LazyLock::new(|
             r"(?i)\bappeal (?:against )?(?:your|the|this) (?:decision|refusal|response)",
             "appeals against the decision",
         ),
+        (
+            // ICO: any expression of dissatisfaction with a response is a
+            // request for internal review.
+            r"(?i)\b(?:not happy|unhappy|dissatisfied|not satisfied) with (?:the|your) (?:answer|response|reply|decision|refusal)\b[^.]{0,120}\b(?:freedom of information|foi|eir|request)\b|\b(?:freedom of information|foi|eir|request)\b[^.]{0,120}\b(?:look at (?:it|this) again|reconsider)\b",
+            "dissatisfied with the answer to a request",
+        ),
     ];
     let set = re_set(&rules.iter().map(|(p, _)| *p).collect::<Vec<_>>());
     (set, rules.into_iter().map(|(_, r)| r).collect())
@@ -694,6 +700,47 @@ fn phrase_reasons(table: &(RegexSet, Vec<&'static str>), text: &str) -> Vec<Stri
         .collect()
 }
 
+/// What a request is about when it is about the council as an
+/// organisation (its staff, pay, systems, expenses): an environmental word
+/// there names a team or a contract, not environmental information.
+const ADMIN_FOCUS: &[(&str, &str)] = &[
+    (
+        "staff",
+        r"(?i)\b(?:staff(?:ing)?|employees?|employed|workforce|headcount|fte|full-time equivalent|vacanc(?:y|ies)|agency (?:staff|workers?)|recruitment|job titles?|crews?|members of the [a-z ]{0,30}team)\b",
+    ),
+    (
+        "pay",
+        r"(?i)\b(?:salar(?:y|ies)|pay (?:band|grade|scale)s?|pays? an officer|standby|overtime|allowances?|remuneration|bonus(?:es)?)\b",
+    ),
+    (
+        "personnel matters",
+        r"(?i)\b(?:sickness|absences?|disciplinary|grievances?|dismissals?|employment tribunals?)\b",
+    ),
+    (
+        "IT systems",
+        r"(?i)\b(?:software|it systems?|(?:booking|payment|case management|online|ict) (?:and payment )?systems?|licen[cs]e (?:and support )?costs?)\b",
+    ),
+    (
+        "expenses",
+        r"(?i)\b(?:expenses|subsistence|hotels?|travel claims?)\b",
+    ),
+];
+
+static ADMIN_FOCUS_SET: LazyLock<RegexSet> =
+    LazyLock::new(|| re_set(&ADMIN_FOCUS.iter().map(|(_, p)| *p).collect::<Vec<_>>()));
+
+/// Organisational subjects a request is about, by name.
+fn admin_focus(subject: &str, text: &str) -> Vec<&'static str> {
+    let mut found: Vec<usize> = ADMIN_FOCUS_SET.matches(subject).iter().collect();
+    found.extend(ADMIN_FOCUS_SET.matches(text).iter());
+    found.sort_unstable();
+    found.dedup();
+    found
+        .into_iter()
+        .filter_map(|i| ADMIN_FOCUS.get(i).map(|(n, _)| *n))
+        .collect()
+}
+
 fn eir_reasons(subject: &str, text: &str) -> Vec<String> {
     let mut reasons = Vec::new();
     if let Some(m) = EIR_NAMED.find(subject).or_else(|| EIR_NAMED.find(text)) {
@@ -712,6 +759,13 @@ fn eir_reasons(subject: &str, text: &str) -> Vec<String> {
         .iter()
         .filter_map(|i| EIR_TOPICS.get(*i).map(|(n, _)| *n))
         .collect();
+    // The weight of the evidence: environmental subjects (more in the
+    // subject line) against the council's own organisation.
+    let environmental = 2 * in_subject.len() + all.len();
+    let admin = admin_focus(subject, text);
+    if !admin.is_empty() && 3 * admin.len() >= environmental {
+        return reasons;
+    }
     if !in_subject.is_empty() || all.len() >= 2 {
         let where_ = if in_subject.is_empty() {
             "text"
@@ -891,6 +945,13 @@ pub fn request_kind(msg: &IncomingMessage) -> (Kind, Vec<String>) {
         return (Kind::Eir, eir);
     }
     let mut foi = vec!["new request: no automatic, reply or command markers".to_string()];
+    let admin = admin_focus(&msg.subject, text);
+    if !admin.is_empty() && EIR_TOPIC_SET.is_match(&format!("{}\n{text}", msg.subject)) {
+        foi.push(format!(
+            "environmental words, but the request is about the council's {}",
+            admin.join(", ")
+        ));
+    }
     if msg.forwarded_request {
         foi.push("forwarded message to be treated as a request".to_string());
     }

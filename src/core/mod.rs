@@ -20,4 +20,5 @@ pub mod reply;
 pub mod request_likeness;
 pub mod spam;
 pub mod trust;
+pub mod web_form;
 pub mod workflow;

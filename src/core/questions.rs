@@ -18,6 +18,8 @@
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 
 use regex::Regex;
+
+use super::web_form;
 use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 
@@ -68,8 +70,10 @@ static SUBNUM: LazyLock<Regex> = LazyLock::new(|| {
 });
 static QNUM: LazyLock<Regex> =
     LazyLock::new(|| re(r"^(?i:q|question)\s*\.?\s*(\d{1,3})(?:\s*[.):\-–—])?(?:\s+(.*))?$"));
-static NUM: LazyLock<Regex> =
-    LazyLock::new(|| re(r"^(?:\((\d{1,3})\)|(\d{1,3})(?:[.)]|\s*[:\-–—]))(?:\s+(.*))?$"));
+static NUM: LazyLock<Regex> = LazyLock::new(|| {
+    // `4.How many…`: a capital straight after the full stop still opens an item.
+    re(r"^(?:\((\d{1,3})\)|(\d{1,3})(?:[.)]|\s*[:\-–—]))(?:\s+(.*)|(\p{Lu}.*))?$")
+});
 static BARE_NUM: LazyLock<Regex> = LazyLock::new(|| re(r"^(\d{1,2})\s+\S"));
 const ROMAN_ALT: &str = "i|ii|iii|iv|v|vi|vii|viii|ix|x|xi|xii|xiii|xiv|xv";
 static ROMAN: LazyLock<Regex> = LazyLock::new(|| {
@@ -124,6 +128,12 @@ static META: LazyLock<Regex> = LazyLock::new(|| {
         r"|^\s*(?:thank you|thanks|many thanks)\b",
         r"|\bhope (?:you are|you're|this finds)\b",
         r"|\b(?:for the purposes of|for clarity|to clarify|by [\x22'“‘][^\x22'”’]{1,40}[\x22'”’] i mean)\b",
+        r"|\bif (?:any|some|part)\b[^.?!]{0,40}\b(?:exempt|withheld|redact)",
+        r"|\brelease the (?:rest|remainder|remaining)\b",
+        r"|\b(?:send|provide|give|email|e-mail)\b[^.?!]{0,25}\b(?:reply|replies|answers?|response|information|it)\b[^.?!]{0,15}\b(?:by|via|to) (?:e-?mail|post|this (?:e-?mail )?address|my (?:e-?mail )?address)\b",
+        r"|\b(?:paper|hard) cop(?:y|ies)\b|\bemail is fine\b|\bby email is fine\b",
+        r"|\b(?:let me know|tell me) if you need\b|\bneed anything (?:else )?from me\b",
+        r"|\bi (?:would|'d) prefer (?:the|this|it|to receive)\b",
         r")"
     ))
 });
@@ -162,8 +172,28 @@ static ACT_REF: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 static ALSO_SPLIT: LazyLock<Regex> = LazyLock::new(|| {
+    // "…, and also …", and a second question joined on: "how many X, and
+    // which Y" (group 1: the question word, to check what follows it).
     re(
-        r"(?i)(?:,\s*|\s+)(?:and\s+(?:(?:could|can|would)\s+you\s+)?(?:please\s+)?also|as well as\s+(?:could|can|would)\s+you)\b",
+        r"(?i)(?:,\s*|\s+)(?:and\s+(?:(?:could|can|would)\s+you\s+)?(?:please\s+)?also|as well as\s+(?:could|can|would)\s+you|and\s+(how (?:many|much|long|often)|what|which|who|whether|when|where)\b)",
+    )
+});
+/// "… in 2015 and how many it owns now": the same question over again for
+/// another time, not a second one.
+static ELLIPTICAL: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)^\s*(?:it|they|there|we|you|he|she|this|that|these|those)\b"));
+/// A sentence that only announces what follows: "I should be grateful if
+/// you would supply the following."
+static LEAD_IN: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)\b(?:the following|as follows)\s*[.:]?\s*$"));
+/// A bullet that is itself a request, not a field or a criterion.
+static BULLET_ASKS: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)^(?:please|could you|can you|would you|i (?:would|'d) (?:also )?like|i (?:also )?(?:want|need|wish))\b")
+});
+/// Prose items counted off: "Firstly, a copy of …".
+static ORDINAL: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^(?:firstly|secondly|thirdly|fourthly|fifthly|finally|lastly|first|second|third|fourth|fifth|next|in addition)\b\s*[,:]?\s+\S",
     )
 });
 static ALSO_REQUEST: LazyLock<Regex> = LazyLock::new(|| {
@@ -420,7 +450,13 @@ fn classify_line<'a>(raw: &'a str) -> Line<'a> {
             .and_then(|m| m.parse::<u32>().ok())
             .filter(|n| *n > 0)
         {
-            return item(Mark::Number, n.to_string(), n, None, group(&c, 3));
+            return item(
+                Mark::Number,
+                n.to_string(),
+                n,
+                None,
+                group(&c, 3).or_else(|| group(&c, 4)),
+            );
         }
     }
     if let Some(c) = ROMAN.captures(t) {
@@ -451,6 +487,10 @@ fn classify_line<'a>(raw: &'a str) -> Line<'a> {
     }
     if let Some(c) = CHECKBOX.captures(t) {
         return item(Mark::Checkbox, "☐".to_string(), 0, None, group(&c, 1));
+    }
+    // `  o item`: Outlook's plain-text rendering of a sub-bullet.
+    if let Some(rest) = t.strip_prefix("o ").filter(|_| indent > 0) {
+        return item(Mark::Bullet, "o".to_string(), 0, None, Some(rest));
     }
     if let Some(c) = BULLET.captures(t) {
         let label = group(&c, 1)
@@ -504,9 +544,136 @@ fn promote_bare_numbers(lines: &mut [Line]) {
 // Entry point
 // ---------------------------------------------------------------------------
 
-/// Split request text into questions and notes.
+/// `a) …`, `(b) …`, `c. …` inside a line: the marker, its letter's place
+/// (a = 0) and where it starts.
+static INLINE_LETTER: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?:^|[\s,;:])(\(([a-h])\)|([a-h])\)|([a-h])\.\s(?:\p{Lu}))")
+});
+/// Lead-ins that only say "here come my questions", not what they ask
+/// about in common: after one of these, inline parts are questions.
+static BARE_LEAD: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^(?:please|kindly|could you|can you|would you|i(?:'d| would) like|i want|i wish|i need|i am asking|i'm asking|my questions are)[^,;]{0,30}?\b(?:know|tell me|provide|confirm|state|advise|answer|ask|send me|following)?\s*[:,-]?$",
+    )
+});
+
+/// One line holding `a) … b) … c) …` becomes one line per item, so that
+/// the list reading sees them; a line whose lead text says what they have
+/// in common ("For each year, please give a) … b) …") stays one question.
+fn expand_inline_items(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for (n, line) in text.split('\n').enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        match inline_items(line) {
+            Some(items) => out.push_str(&items.join("\n")),
+            None => out.push_str(line),
+        }
+    }
+    out
+}
+
+fn inline_items(line: &str) -> Option<Vec<String>> {
+    let mut starts: Vec<usize> = Vec::new();
+    let mut next = b'a';
+    for c in INLINE_LETTER.captures_iter(line) {
+        let (Some(whole), Some(letter)) = (
+            c.get(1),
+            c.get(2).or_else(|| c.get(3)).or_else(|| c.get(4)),
+        ) else {
+            continue;
+        };
+        if letter.as_str().as_bytes().first() == Some(&next) {
+            starts.push(whole.start());
+            next += 1;
+        }
+    }
+    if starts.len() < 2 {
+        return None;
+    }
+    let first = *starts.first()?;
+    let lead = line.get(..first)?.trim();
+    if !lead.is_empty() && !BARE_LEAD.is_match(lead) {
+        return None;
+    }
+    let mut items = Vec::new();
+    if !lead.is_empty() {
+        items.push(lead.to_string());
+    }
+    let mut bounds = starts.clone();
+    bounds.push(line.len());
+    for w in bounds.windows(2) {
+        let [a, b] = w else { continue };
+        let part = line.get(*a..*b)?.trim();
+        let part = part.trim_end_matches([',', ';']).trim_end();
+        let part = part
+            .strip_suffix(" and")
+            .or_else(|| part.strip_suffix(" or"))
+            .unwrap_or(part)
+            .trim_end_matches([',', ';']);
+        items.push(part.to_string());
+    }
+    Some(items)
+}
+
+/// Split request text into questions and notes. A web form's submission
+/// is split on its request field alone; the form's other fields are notes.
 pub fn split_questions(text: &str) -> Questions {
-    let normalised = text.replace("\r\n", "\n").replace('\r', "\n");
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    match web_form::request_field(&text) {
+        Some((request, mut form)) => {
+            let mut split = split_text(&request);
+            form.append(&mut split.notes);
+            split.notes = form;
+            split
+        }
+        None => split_text(&text),
+    }
+}
+
+static REVIEW_ASK: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:internal review|review (?:of|your|the|this|my)\b|reconsider|look at (?:it|this|my request|the request|my foi) again|appeal against)",
+    )
+});
+
+/// An internal review asks one thing, the review. Its grounds, and the
+/// earlier request it quotes, are notes: the reviewer answers the review,
+/// not the grounds one by one.
+pub fn review_request(text: &str) -> Questions {
+    let split = split_questions(text);
+    let mut sentences: Vec<String> = Vec::new();
+    for q in &split.questions {
+        sentences.push(q.text.clone());
+    }
+    for n in &split.notes {
+        sentences.extend(split_sentences(n).into_iter().map(str::to_string));
+    }
+    let ask = sentences
+        .iter()
+        .position(|s| REVIEW_ASK.is_match(s))
+        .or_else(|| sentences.iter().position(|s| REQUEST.is_match(s)));
+    let Some(ask) = ask else {
+        return split;
+    };
+    let text = sentences.remove(ask);
+    let mut notes = split.notes;
+    notes.retain(|n| !n.contains(text.as_str()));
+    notes.extend(split.questions.into_iter().map(|q| q.text).filter(|t| *t != text));
+    Questions {
+        questions: vec![Question {
+            number: 1,
+            text,
+            options: Vec::new(),
+            parts: Vec::new(),
+        }],
+        notes,
+    }
+}
+
+fn split_text(text: &str) -> Questions {
+    let normalised = expand_inline_items(text);
     let raw: Vec<&str> = normalised.split('\n').map(str::trim_end).collect();
     let mut lines: Vec<Line> = raw.iter().map(|l| classify_line(l)).collect();
     promote_bare_numbers(&mut lines);
@@ -526,6 +693,9 @@ pub fn split_questions(text: &str) -> Questions {
     let body_raw = raw.get(start..end).unwrap_or(&[]);
 
     let (questions, body_notes) = match top_kind(body) {
+        Some(Mark::Bullet) => {
+            scoped_ask(body).unwrap_or_else(|| list_mode(body, body_raw, Mark::Bullet))
+        }
         Some(kind) => list_mode(body, body_raw, kind),
         None => prose_mode(body, body_raw),
     };
@@ -645,7 +815,7 @@ fn top_kind(body: &[Line]) -> Option<Mark> {
             _ => None,
         })
     };
-    if items().any(|it| it.mark == Mark::Number) {
+    if items().any(|it| matches!(it.mark, Mark::Number | Mark::SubNumber)) {
         return Some(Mark::Number);
     }
     if items().any(|it| it.mark == Mark::Letter && it.value == 1) {
@@ -887,6 +1057,14 @@ fn list_mode(body: &[Line], raw: &[&str], kind: Mark) -> (Vec<Question>, Vec<Str
         .unwrap_or_default();
 
     // Which items are questions; the letter sequence decides roman i / v / x.
+    // `6a`, `6b` with no `6` line are questions of their own, not parts.
+    let numbered: Vec<u32> = body
+        .iter()
+        .filter_map(|l| match l {
+            Line::Item(it) if it.mark == Mark::Number => Some(it.value),
+            _ => None,
+        })
+        .collect();
     let mut is_top = vec![false; body.len()];
     let mut last_letter = 0;
     for (i, line) in body.iter().enumerate() {
@@ -894,7 +1072,10 @@ fn list_mode(body: &[Line], raw: &[&str], kind: Mark) -> (Vec<Question>, Vec<Str
         let shallow = it.indent < top_indent + 2;
         let top = shallow
             && match kind {
-                Mark::Number => it.mark == Mark::Number,
+                Mark::Number => {
+                    it.mark == Mark::Number
+                        || (it.mark == Mark::SubNumber && !numbered.contains(&it.value))
+                }
                 Mark::Letter => {
                     it.mark == Mark::Letter
                         || (it.mark == Mark::Roman && it.alt_letter == Some(last_letter + 1))
@@ -1033,6 +1214,118 @@ fn list_mode(body: &[Line], raw: &[&str], kind: Mark) -> (Vec<Question>, Vec<Str
     (questions, notes)
 }
 
+/// A bullet that narrows or defines what is asked rather than asking
+/// something: "only claims after April 2021", "broken down by ward",
+/// "'concern' means …".
+static CRITERION: LazyLock<Regex> = LazyLock::new(|| {
+    re(concat!(
+        r"(?i)^(?:only\b|just\b|for (?:the|each|every|all|both)\b|in each\b|each\b|per\b|including\b|include\b|excluding\b|exclude\b|not including\b|except\b|other than\b",
+        r"|broken down\b|break(?:ing)? (?:it |this |them |the \w+ )?down\b|split (?:by|between|into)\b|separated? (?:by|between|into)\b|by (?:ward|year|month|quarter|directorate|department|service|type|category|age|gender|ethnicity|reason|team|area|financial year)\b",
+        r"|aged\b|since\b|between\b|from\b|covering\b|during\b|within\b|where\b|whether or not\b|if (?:held|recorded|possible|available)\b|as at\b|on or (?:after|before)\b",
+        r"|please (?:include|exclude|break|split|separate|give|show|state|list)\b|(?:\x22|“|')[^\x22”']{1,40}(?:\x22|”|') means\b|\w+ means\b",
+        r")",
+    ))
+});
+/// A lead that names one thing asked for: a number, a list, copies.
+static SPECIFIC_ASK: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:the (?:number|total|amount|value|cost|list|names?|average|proportion|percentage) of|a (?:list|breakdown|copy|schedule|register|summary) of|copies of|how (?:many|much)|data on|figures (?:for|on)|details of)\b",
+    )
+});
+static FOLLOWING: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)\b(?:the following|these questions|each of the following)\b"));
+
+/// One request qualified by bullets: the ask in the paragraph before them,
+/// the bullets its scope ("only …", "broken down by …") or the fields of
+/// the one list asked for ("Please provide a list of …, including for each
+/// one:"). Then the bullets are parts of one question, not questions.
+fn scoped_ask(body: &[Line]) -> Option<(Vec<Question>, Vec<String>)> {
+    let first_bullet = body
+        .iter()
+        .position(|l| matches!(l, Line::Item(it) if it.mark == Mark::Bullet))?;
+    // Paragraphs before the bullets.
+    let mut paras: Vec<Vec<&str>> = vec![Vec::new()];
+    for line in body.get(..first_bullet)? {
+        match line {
+            Line::Blank => paras.push(Vec::new()),
+            Line::Text { text, .. } => paras.last_mut()?.push(text),
+            Line::Item(_) => return None,
+        }
+    }
+    let paras: Vec<String> = paras
+        .iter()
+        .map(|p| p.join(" "))
+        .filter(|p| !p.trim().is_empty())
+        .collect();
+    // The ask: the last request paragraph before the bullets; what lies
+    // between it and them ("For this request:") goes with it.
+    let ask_at = paras.iter().rposition(|p| REQUEST.is_match(p) && !META.is_match(p))?;
+    let ask = paras.get(ask_at..)?.join("\n\n");
+    // The bullets, with their wrapped lines; what follows them is notes or
+    // follow-up questions.
+    let mut bullets: Vec<String> = Vec::new();
+    let mut after: Vec<&str> = Vec::new();
+    let mut prev_blank = false;
+    for line in body.get(first_bullet..)? {
+        match line {
+            Line::Item(it) if it.mark == Mark::Bullet && after.is_empty() => {
+                bullets.push(it.rest.to_string())
+            }
+            Line::Item(_) => return None,
+            Line::Text { text, indent } if after.is_empty() && (*indent > 0 || !prev_blank) => {
+                match bullets.last_mut() {
+                    Some(b) => {
+                        b.push(' ');
+                        b.push_str(text);
+                    }
+                    None => after.push(text),
+                }
+            }
+            Line::Text { text, .. } => after.push(text),
+            Line::Blank => {}
+        }
+        prev_blank = matches!(line, Line::Blank);
+    }
+    if bullets
+        .iter()
+        .any(|b| b.trim_end().ends_with('?') || BULLET_ASKS.is_match(b.trim()))
+    {
+        return None;
+    }
+    let criteria = bullets.iter().filter(|b| CRITERION.is_match(b.trim())).count();
+    let scoped = criteria * 2 > bullets.len()
+        || (SPECIFIC_ASK.is_match(&ask) && !FOLLOWING.is_match(&ask));
+    if !scoped {
+        return None;
+    }
+    let mut notes: Vec<String> = paras.get(..ask_at)?.to_vec();
+    let mut questions = vec![Question {
+        number: 1,
+        text: ask,
+        options: Vec::new(),
+        parts: bullets
+            .into_iter()
+            .map(|text| Part {
+                label: "-".into(),
+                text,
+            })
+            .collect(),
+    }];
+    for sentence in split_sentences(&after.join(" ")) {
+        if is_follow_up(sentence) {
+            questions.push(Question {
+                number: u32::try_from(questions.len() + 1).unwrap_or(u32::MAX),
+                text: sentence.trim().to_string(),
+                options: Vec::new(),
+                parts: Vec::new(),
+            });
+        } else if !sentence.trim().is_empty() {
+            notes.push(sentence.trim().to_string());
+        }
+    }
+    Some((questions, notes))
+}
+
 /// Keep the requester's numbers when they increase strictly; otherwise
 /// (or for letters, romans, bullets) number by position.
 fn renumber(questions: &mut [Question], keep_given: bool) {
@@ -1088,11 +1381,25 @@ fn split_sentences(text: &str) -> Vec<&str> {
                     .get(end..)
                     .and_then(|rest| rest.chars().next())
                     .is_none_or(char::is_whitespace);
+                // Mail written all in lower case still asks one thing at a
+                // time: "…right now? also how long …".
+                let next_word: String = text
+                    .get(end..)
+                    .unwrap_or("")
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("")
+                    .to_lowercase();
+                let casual_start = matches!(
+                    next_word.as_str(),
+                    "also" | "and" | "how" | "what" | "which" | "when" | "who" | "whether" | "where" | "please" | "can" | "could"
+                );
                 let starts_new = next_non_space.is_none_or(|ch| {
                     ch.is_uppercase()
                         || ch.is_ascii_digit()
                         || matches!(ch, '"' | '\'' | '(' | '‘' | '“')
-                });
+                }) || (casual_start && c != '.')
+                    || (casual_start && c == '.' && matches!(next_word.as_str(), "also" | "and"));
                 let word_before: String = text
                     .get(start..i)
                     .unwrap_or("")
@@ -1154,7 +1461,7 @@ enum SentenceKind {
 
 fn sentence_kind(s: &str) -> SentenceKind {
     let t = s.trim();
-    if META.is_match(t) || t.ends_with(':') {
+    if META.is_match(t) || LEAD_IN.is_match(t) || t.ends_with(':') {
         return SentenceKind::Note;
     }
     let ends_q = t
@@ -1166,7 +1473,7 @@ fn sentence_kind(s: &str) -> SentenceKind {
         }
         return SentenceKind::Request { weak: false };
     }
-    if REQUEST.is_match(t) && content_words(t) >= 2 {
+    if (REQUEST.is_match(t) || ORDINAL.is_match(t)) && content_words(t) >= 2 {
         return SentenceKind::Request {
             weak: TOPIC.is_match(t),
         };
@@ -1182,7 +1489,15 @@ fn split_also(sentence: &str) -> Vec<&str> {
     }
     let mut pieces = Vec::new();
     let mut start = 0;
-    for m in ALSO_SPLIT.find_iter(sentence) {
+    for c in ALSO_SPLIT.captures_iter(sentence) {
+        let Some(m) = c.get(0) else { continue };
+        if let Some(wh) = c.get(1) {
+            // The conjoined question must say something of its own.
+            let after = sentence.get(wh.end()..).unwrap_or("");
+            if ELLIPTICAL.is_match(after) || content_words(after) < 2 {
+                continue;
+            }
+        }
         let head = sentence.get(start..m.start()).unwrap_or("").trim();
         if content_words(head) == 0 {
             continue;

@@ -93,6 +93,21 @@ static FOR_REQUEST: LazyLock<Table> = LazyLock::new(|| {
             2,
         ),
         (
+            r"(?i)\b(?:i|we)(?: would|'d| also)? (?:like|want|wish to (?:have|see|receive|obtain)|need|am requesting|are requesting|request)\b[^.?!\n]{0,40}\b(?:cop(?:y|ies)|list|breakdown|details|totals?|number|amount|figures?|records|information|data|documents?|reports?|minutes|register|schedules?|correspondence|e-?mails?|polic(?:y|ies)|contracts?|spend|costs?)\b",
+            "says what the writer wants to receive",
+            2,
+        ),
+        (
+            r"(?im)^\s*dear [^\n]{0,60}\b(?:council|foi|freedom of information|information (?:governance|rights|requests?)|officer|team|sir|madam|authority)\b",
+            "written to the council as a letter",
+            1,
+        ),
+        (
+            r"(?i)\byours (?:faithfully|sincerely)\b",
+            "a formal letter's closing",
+            1,
+        ),
+        (
             r"(?i)\b(?:could|can|would|will) you (?:please )?(?:tell|provide|confirm|let me know|send|advise|state|explain|supply|share|clarify|give)\b|\bi(?:'d| would) (?:be|appreciate)[^.?!\n]{0,20}\b(?:grateful|obliged|thankful|if you)",
             "asks to be provided or told",
             2,
@@ -176,7 +191,7 @@ const PLATFORM_HEADERS: &[&str] = &[
 ];
 
 static NUMBERED_ITEM: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)^\s*(?:\(?(?:\d{1,2}|[a-h])[.)]|q\d{1,2}\b|question \d{1,2}\b)"));
+    LazyLock::new(|| re(r"(?i)^\s*(?:\(?(?:\d{1,2}|[a-h])[.)]|q\d{1,2}\b|question \d{1,2}\b|[-*•–] \S)"));
 
 static URL: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bhttps?://"));
 

@@ -156,7 +156,10 @@ pub fn plan_new_case(
         date: r.received_on,
     }];
     let due_on = clock::case_clock(r.regime, region, &events, calendar, r.received_on).due;
-    let split = questions::split_questions(&r.msg.new_text);
+    let split = match r.classification.kind {
+        Kind::Review => questions::review_request(&r.msg.new_text),
+        _ => questions::split_questions(&r.msg.new_text),
+    };
     let mut plan = Plan::new(Target::NewCase(Box::new(NewCase {
         reference: r.reference.clone(),
         regime: r.regime,
