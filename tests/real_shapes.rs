@@ -95,7 +95,11 @@ fn as_mail(f: &Fixture) -> Vec<u8> {
 
 /// What is wrong with foid's reading of one fixture (empty: fully right).
 fn problems(f: &Fixture) -> (bool, bool, Vec<String>) {
-    let policy = IntakePolicy::new("foi@council.test", "council.test", &["officer1@council.test"]);
+    let policy = IntakePolicy::new(
+        "foi@council.test",
+        "council.test",
+        &["officer1@council.test"],
+    );
     let got = parse_request(&as_mail(f), &policy, None).expect("a fixture parses");
     let mut out = Vec::new();
     let kind_right = got.kind.as_str() == f.kind;
@@ -134,7 +138,10 @@ fn problems(f: &Fixture) -> (bool, bool, Vec<String>) {
     for (i, fragment) in f.questions.iter().enumerate() {
         match texts.get(i) {
             Some(t) if t.contains(&norm(fragment)) => {}
-            Some(t) => out.push(format!("question {} is {t:?}, expected {fragment:?}", i + 1)),
+            Some(t) => out.push(format!(
+                "question {} is {t:?}, expected {fragment:?}",
+                i + 1
+            )),
             None => out.push(format!("no question {} ({fragment:?})", i + 1)),
         }
     }
@@ -143,10 +150,9 @@ fn problems(f: &Fixture) -> (bool, bool, Vec<String>) {
     // (an example the requester gave with it) it is the requester's words.
     for fragment in &f.not_questions {
         let n = norm(fragment);
-        if let Some(t) = texts
-            .iter()
-            .find(|t| t.starts_with(&n) || t.ends_with(&n) || (t.contains(&n) && 10 * n.len() >= 6 * t.len()))
-        {
+        if let Some(t) = texts.iter().find(|t| {
+            t.starts_with(&n) || t.ends_with(&n) || (t.contains(&n) && 10 * n.len() >= 6 * t.len())
+        }) {
             out.push(format!("{fragment:?} is not a question, but is in {t:?}"));
         }
     }

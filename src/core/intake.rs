@@ -303,6 +303,18 @@ static SAR_PHRASES: LazyLock<(RegexSet, Vec<&'static str>)> = LazyLock::new(|| {
             r"(?i)\barticle 15 of the (?:uk )?gdpr\b",
             "cites UK GDPR article 15",
         ),
+        (
+            r"(?i)\b(?:everything|anything|all (?:the )?(?:records|information|data|files?|notes|e-?mails)) (?:that )?(?:you|the council|your \w+) (?:hold|holds|have|has|keep|keeps)\b[^.?!]{0,40}\babout (?:me|myself)\b",
+            "asks for everything held about the requester",
+        ),
+        (
+            r"(?i)\b(?:i want|i would like|i wish|i'd like|i need) to see my (?:own )?(?:file|files|records|case notes|care records|social care records|housing file|records)\b",
+            "asks to see the requester's own file",
+        ),
+        (
+            r"(?i)\bparental responsibility\b[^?!]{0,300}\brecords (?:held|kept) about\b|\bon (?:his|her|their) behalf\b[^.?!]{0,40}\b(?:cop(?:y|ies) of )?(?:all )?(?:records|data|information|files?) (?:held|kept) about\b",
+            "asks for a child's or another person's records on their behalf",
+        ),
     ];
     let set = re_set(&rules.iter().map(|(p, _)| *p).collect::<Vec<_>>());
     (set, rules.into_iter().map(|(_, r)| r).collect())
@@ -357,7 +369,7 @@ const EIR_TOPICS: &[(&str, &str)] = &[
     ),
     (
         "nature",
-        r"(?i)\b(?:biodiversity|wildlife|habitats?|ecolog(?:y|ical)|green spaces?)\b",
+        r"(?i)\b(?:biodiversity|wildlife|habitats?|ecolog(?:y|ical)|green spaces?|invasive (?:species|plants?|weeds?)|japanese knotweed|himalayan balsam|giant hogweed)\b",
     ),
     (
         "pesticides",

@@ -175,7 +175,7 @@ static ALSO_SPLIT: LazyLock<Regex> = LazyLock::new(|| {
     // "…, and also …", and a second question joined on: "how many X, and
     // which Y" (group 1: the question word, to check what follows it).
     re(
-        r"(?i)(?:,\s*|\s+)(?:and\s+(?:(?:could|can|would)\s+you\s+)?(?:please\s+)?also|as well as\s+(?:could|can|would)\s+you|and\s+(how (?:many|much|long|often)|what|which|who|whether|when|where)\b)",
+        r"(?i)(?:,\s*|\s+)(?:and\s+(?:(?:could|can|would)\s+you\s+)?(?:please\s+)?also|as well as\s+(?:could|can|would)\s+you|and\s+(how (?:many|much|long|often)|what|which|who|whether|when|where|the (?:names?|number|total|amount|cost|date|value|list) of|details of|a (?:copy|list|breakdown) of|copies of)\b)",
     )
 });
 /// "… in 2015 and how many it owns now": the same question over again for
@@ -188,7 +188,9 @@ static LEAD_IN: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)\b(?:the following|as follows)\s*[.:]?\s*$"));
 /// A bullet that is itself a request, not a field or a criterion.
 static BULLET_ASKS: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^(?:please|could you|can you|would you|i (?:would|'d) (?:also )?like|i (?:also )?(?:want|need|wish))\b")
+    re(
+        r"(?i)^(?:please|could you|can you|would you|i (?:would|'d) (?:also )?like|i (?:also )?(?:want|need|wish))\b",
+    )
 });
 /// Prose items counted off: "Firstly, a copy of …".
 static ORDINAL: LazyLock<Regex> = LazyLock::new(|| {
@@ -540,15 +542,58 @@ fn promote_bare_numbers(lines: &mut [Line]) {
     }
 }
 
+/// "…the same four things:" then one sentence to a line, unmarked: the
+/// lines are the list's items. Only whole sentences count, so a wrapped
+/// paragraph after a colon stays a paragraph.
+fn promote_bare_items(lines: &mut [Line]) {
+    let mut i = 0;
+    while i < lines.len() {
+        let lead =
+            matches!(lines.get(i), Some(Line::Text { text, .. }) if text.trim_end().ends_with(':'));
+        i += 1;
+        if !lead {
+            continue;
+        }
+        if matches!(lines.get(i), Some(Line::Blank)) {
+            i += 1;
+        }
+        let run = lines
+            .get(i..)
+            .unwrap_or(&[])
+            .iter()
+            .take_while(|l| {
+                matches!(l, Line::Text { text, .. }
+                    if text.chars().next().is_some_and(char::is_uppercase)
+                        && text.trim_end().ends_with(['.', '?', ';']))
+            })
+            .count();
+        if run < 2 {
+            continue;
+        }
+        for line in lines.get_mut(i..i + run).unwrap_or(&mut []) {
+            if let Line::Text { text, indent } = *line {
+                *line = Line::Item(Item {
+                    mark: Mark::Bullet,
+                    label: "-".into(),
+                    value: 0,
+                    alt_letter: None,
+                    rest: text,
+                    indent,
+                });
+            }
+        }
+        i += run;
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Entry point
 // ---------------------------------------------------------------------------
 
 /// `a) …`, `(b) …`, `c. …` inside a line: the marker, its letter's place
 /// (a = 0) and where it starts.
-static INLINE_LETTER: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?:^|[\s,;:])(\(([a-h])\)|([a-h])\)|([a-h])\.\s(?:\p{Lu}))")
-});
+static INLINE_LETTER: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?:^|[\s,;:])(\(([a-h])\)|([a-h])\)|([a-h])\.\s(?:\p{Lu}))"));
 /// Lead-ins that only say "here come my questions", not what they ask
 /// about in common: after one of these, inline parts are questions.
 static BARE_LEAD: LazyLock<Regex> = LazyLock::new(|| {
@@ -578,10 +623,9 @@ fn inline_items(line: &str) -> Option<Vec<String>> {
     let mut starts: Vec<usize> = Vec::new();
     let mut next = b'a';
     for c in INLINE_LETTER.captures_iter(line) {
-        let (Some(whole), Some(letter)) = (
-            c.get(1),
-            c.get(2).or_else(|| c.get(3)).or_else(|| c.get(4)),
-        ) else {
+        let (Some(whole), Some(letter)) =
+            (c.get(1), c.get(2).or_else(|| c.get(3)).or_else(|| c.get(4)))
+        else {
             continue;
         };
         if letter.as_str().as_bytes().first() == Some(&next) {
@@ -660,7 +704,13 @@ pub fn review_request(text: &str) -> Questions {
     let text = sentences.remove(ask);
     let mut notes = split.notes;
     notes.retain(|n| !n.contains(text.as_str()));
-    notes.extend(split.questions.into_iter().map(|q| q.text).filter(|t| *t != text));
+    notes.extend(
+        split
+            .questions
+            .into_iter()
+            .map(|q| q.text)
+            .filter(|t| *t != text),
+    );
     Questions {
         questions: vec![Question {
             number: 1,
@@ -672,11 +722,56 @@ pub fn review_request(text: &str) -> Questions {
     }
 }
 
+/// A subject access request asks for one thing, the requester's own
+/// data; the categories it lists are parts of that one request.
+pub fn subject_access_request(text: &str) -> Questions {
+    let split = split_questions(text);
+    if split.questions.len() < 2 && split.questions.iter().all(|q| q.parts.is_empty()) {
+        return split;
+    }
+    // The ask: a request note just before the list ("Please provide copies
+    // of the following personal data:"), else the first question.
+    let mut notes = split.notes;
+    let lead = notes.iter().rposition(|n| REQUEST.is_match(n));
+    let mut questions = split.questions.into_iter();
+    let (text, mut parts) = match lead {
+        Some(i) if notes.get(i).is_some_and(|n| n.trim_end().ends_with(':')) => {
+            (notes.remove(i), Vec::new())
+        }
+        _ => match questions.next() {
+            Some(first) => (first.text, first.parts),
+            None => {
+                return Questions {
+                    questions: Vec::new(),
+                    notes,
+                }
+            }
+        },
+    };
+    for q in questions {
+        parts.push(Part {
+            label: q.number.to_string(),
+            text: q.text,
+        });
+        parts.extend(q.parts);
+    }
+    Questions {
+        questions: vec![Question {
+            number: 1,
+            text,
+            options: Vec::new(),
+            parts,
+        }],
+        notes,
+    }
+}
+
 fn split_text(text: &str) -> Questions {
     let normalised = expand_inline_items(text);
     let raw: Vec<&str> = normalised.split('\n').map(str::trim_end).collect();
     let mut lines: Vec<Line> = raw.iter().map(|l| classify_line(l)).collect();
     promote_bare_numbers(&mut lines);
+    promote_bare_items(&mut lines);
 
     let mut notes = Vec::new();
     let mut start = 0;
@@ -1259,7 +1354,9 @@ fn scoped_ask(body: &[Line]) -> Option<(Vec<Question>, Vec<String>)> {
         .collect();
     // The ask: the last request paragraph before the bullets; what lies
     // between it and them ("For this request:") goes with it.
-    let ask_at = paras.iter().rposition(|p| REQUEST.is_match(p) && !META.is_match(p))?;
+    let ask_at = paras
+        .iter()
+        .rposition(|p| REQUEST.is_match(p) && !META.is_match(p))?;
     let ask = paras.get(ask_at..)?.join("\n\n");
     // The bullets, with their wrapped lines; what follows them is notes or
     // follow-up questions.
@@ -1286,15 +1383,18 @@ fn scoped_ask(body: &[Line]) -> Option<(Vec<Question>, Vec<String>)> {
         }
         prev_blank = matches!(line, Line::Blank);
     }
-    if bullets
-        .iter()
-        .any(|b| b.trim_end().ends_with('?') || BULLET_ASKS.is_match(b.trim()))
-    {
+    if bullets.iter().any(|b| {
+        let b = b.trim();
+        b.ends_with('?') || (BULLET_ASKS.is_match(b) && !CRITERION.is_match(b))
+    }) {
         return None;
     }
-    let criteria = bullets.iter().filter(|b| CRITERION.is_match(b.trim())).count();
-    let scoped = criteria * 2 > bullets.len()
-        || (SPECIFIC_ASK.is_match(&ask) && !FOLLOWING.is_match(&ask));
+    let criteria = bullets
+        .iter()
+        .filter(|b| CRITERION.is_match(b.trim()))
+        .count();
+    let scoped =
+        criteria * 2 > bullets.len() || (SPECIFIC_ASK.is_match(&ask) && !FOLLOWING.is_match(&ask));
     if !scoped {
         return None;
     }
@@ -1346,8 +1446,15 @@ fn renumber(questions: &mut [Question], keep_given: bool) {
 
 #[derive(Debug)]
 enum Unit {
-    Note { para: usize, text: String },
-    Question { weak: bool, q: Question },
+    Note {
+        para: usize,
+        text: String,
+    },
+    Question {
+        weak: bool,
+        q: Question,
+        para: usize,
+    },
 }
 
 const ABBREVIATIONS: &[&str] = &[
@@ -1392,14 +1499,25 @@ fn split_sentences(text: &str) -> Vec<&str> {
                     .to_lowercase();
                 let casual_start = matches!(
                     next_word.as_str(),
-                    "also" | "and" | "how" | "what" | "which" | "when" | "who" | "whether" | "where" | "please" | "can" | "could"
+                    "also"
+                        | "and"
+                        | "how"
+                        | "what"
+                        | "which"
+                        | "when"
+                        | "who"
+                        | "whether"
+                        | "where"
+                        | "please"
+                        | "can"
+                        | "could"
                 );
                 let starts_new = next_non_space.is_none_or(|ch| {
                     ch.is_uppercase()
                         || ch.is_ascii_digit()
                         || matches!(ch, '"' | '\'' | '(' | '‘' | '“')
-                }) || (casual_start && c != '.')
-                    || (casual_start && c == '.' && matches!(next_word.as_str(), "also" | "and"));
+                }) || (casual_start
+                    && (c != '.' || matches!(next_word.as_str(), "also" | "and")));
                 let word_before: String = text
                     .get(start..i)
                     .unwrap_or("")
@@ -1460,7 +1578,9 @@ enum SentenceKind {
 }
 
 fn sentence_kind(s: &str) -> SentenceKind {
-    let t = s.trim();
+    // Hard-wrapped mail breaks phrases across lines: "I would also\nlike".
+    let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let t = flat.as_str();
     if META.is_match(t) || LEAD_IN.is_match(t) || t.ends_with(':') {
         return SentenceKind::Note;
     }
@@ -1473,7 +1593,10 @@ fn sentence_kind(s: &str) -> SentenceKind {
         }
         return SentenceKind::Request { weak: false };
     }
-    if (REQUEST.is_match(t) || ORDINAL.is_match(t)) && content_words(t) >= 2 {
+    let words = content_words(t);
+    if ((REQUEST.is_match(t) || ORDINAL.is_match(t)) && words >= 2)
+        || (ALSO_REQUEST.is_match(t) && words >= 1)
+    {
         return SentenceKind::Request {
             weak: TOPIC.is_match(t),
         };
@@ -1540,6 +1663,7 @@ fn prose_mode(body: &[Line], raw: &[&str]) -> (Vec<Question>, Vec<String>) {
                     for piece in split_also(sentence) {
                         units.push(Unit::Question {
                             weak,
+                            para: para_id,
                             q: Question {
                                 number: 0,
                                 text: piece.to_string(),
@@ -1606,12 +1730,41 @@ fn prose_mode(body: &[Line], raw: &[&str]) -> (Vec<Question>, Vec<String>) {
     let any_strong = units
         .iter()
         .any(|u| matches!(u, Unit::Question { weak: false, .. }));
+    // "Was it vandalism? Was it the bus company?" in a paragraph telling
+    // the story, when another paragraph asks in so many words: rhetorical.
+    let asking_paras: Vec<usize> = units
+        .iter()
+        .filter_map(|u| match u {
+            Unit::Question { q, para, .. } if REQUEST.is_match(&q.text) => Some(*para),
+            _ => None,
+        })
+        .collect();
+    let story_paras: Vec<usize> = units
+        .iter()
+        .filter_map(|u| match u {
+            Unit::Note { para, .. } => Some(*para),
+            _ => None,
+        })
+        .collect();
+    let units: Vec<Unit> = units
+        .into_iter()
+        .map(|u| match u {
+            Unit::Question { q, para, .. }
+                if !REQUEST.is_match(&q.text)
+                    && story_paras.contains(&para)
+                    && asking_paras.iter().any(|p| *p != para) =>
+            {
+                Unit::Note { para, text: q.text }
+            }
+            other => other,
+        })
+        .collect();
     let mut questions = Vec::new();
     let mut notes: Vec<String> = Vec::new();
     let mut last_note_para: Option<usize> = None;
     for unit in units {
         match unit {
-            Unit::Question { weak: true, q } if any_strong => {
+            Unit::Question { weak: true, q, .. } if any_strong => {
                 notes.push(q.text);
                 last_note_para = None;
             }

@@ -190,8 +190,9 @@ const PLATFORM_HEADERS: &[&str] = &[
     "X-Mailin-Campaign",
 ];
 
-static NUMBERED_ITEM: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)^\s*(?:\(?(?:\d{1,2}|[a-h])[.)]|q\d{1,2}\b|question \d{1,2}\b|[-*•–] \S)"));
+static NUMBERED_ITEM: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)^\s*(?:\(?(?:\d{1,2}|[a-h])[.)]|q\d{1,2}\b|question \d{1,2}\b|[-*•–] \S)")
+});
 
 static URL: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bhttps?://"));
 

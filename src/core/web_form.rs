@@ -28,9 +28,24 @@ static FORM_FIELD: LazyLock<Regex> = LazyLock::new(|| {
         r"|have you (?:already )?(?:checked|looked|searched)[^:?]{0,60}",
         r"|do you want the (?:information|response) (?:sent|by)[^:?]{0,40}",
         r"|do you require the information in an alternative format[^:?]{0,60}",
-        r"|(?:date|time) (?:submitted|of submission|received)|submitted(?: on| at)?|submission (?:date|id|reference)|form (?:id|reference|name)|reference number",
-        r")\s*[:?]\s*(.*)$",
+        r"|(?:date|time) (?:submitted|of submission|received)|date|submitted(?: on| at)?|submission (?:date|id|reference)|form(?: id| reference| name)?|reference(?: number)?",
+        r"|applicant(?:'s)? name|correspondence address|organisation \(if applicable\)|preferred format",
+        r")\s*(?:\([^)]{0,60}\))?\s*[:?]\s*(.*)$",
     ))
+});
+
+/// A field's label on a line of its own ("Preferred format"), its value
+/// on the next.
+static FORM_LABEL_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^\s*(?:preferred (?:format|method)|how would you like to receive (?:the|your) (?:information|response)|email(?: address)?|name|telephone|phone|address|postcode)\s*$",
+    )
+});
+/// What a form's mailer writes under the submission.
+static FORM_FOOTER: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^\s*(?:this (?:is an )?(?:automatically generated|automated) (?:e-?mail|message)|please do not reply to (?:this|it))",
+    )
 });
 
 /// The field that holds the request.
@@ -38,8 +53,8 @@ static REQUEST_FIELD: LazyLock<Regex> = LazyLock::new(|| {
     re(concat!(
         r"(?i)^\s*(?:your request|request details|details of (?:your|the) request|(?:the )?information (?:requested|required|sought|you (?:want|require|are requesting|would like))",
         r"|what information (?:do you want|would you like|are you (?:requesting|looking for))(?: to request)?|(?:please )?describe the information[^:?]{0,40}",
-        r"|description of (?:the )?information(?: required| requested)?|request|what is your request|freedom of information request details",
-        r")\s*[:?]\s*(.*)$",
+        r"|description of (?:the )?information(?: required| requested| you (?:require|want|need|are requesting))?|request|what is your request|freedom of information request details",
+        r")\s*(?:[:?]\s*(.*))?$",
     ))
 });
 
@@ -47,7 +62,10 @@ static REQUEST_FIELD: LazyLock<Regex> = LazyLock::new(|| {
 /// other line as notes. `None` when the text is not a form's.
 pub fn request_field(text: &str) -> Option<(String, Vec<String>)> {
     let lines: Vec<&str> = text.lines().collect();
-    let fields = lines.iter().filter(|l| FORM_FIELD.is_match(l)).count();
+    let fields = lines
+        .iter()
+        .filter(|l| FORM_FIELD.is_match(l) || FORM_LABEL_LINE.is_match(l))
+        .count();
     let request_at = lines.iter().position(|l| REQUEST_FIELD.is_match(l))?;
     if fields < 2 {
         return None;
@@ -64,7 +82,8 @@ pub fn request_field(text: &str) -> Option<(String, Vec<String>)> {
     }
     let mut end = lines.len();
     for (i, line) in lines.iter().enumerate().skip(request_at + 1) {
-        if FORM_FIELD.is_match(line) {
+        if FORM_FIELD.is_match(line) || FORM_LABEL_LINE.is_match(line) || FORM_FOOTER.is_match(line)
+        {
             end = i;
             break;
         }
@@ -81,6 +100,7 @@ pub fn request_field(text: &str) -> Option<(String, Vec<String>)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -105,7 +125,10 @@ mod tests {
 
     #[test]
     fn a_letter_is_not_a_form() {
-        assert!(request_field("Dear Council,\n\nPlease tell me how many potholes were filled.\n\nName: Jo\n").is_none());
+        assert!(request_field(
+            "Dear Council,\n\nPlease tell me how many potholes were filled.\n\nName: Jo\n"
+        )
+        .is_none());
         assert!(request_field(
             "From: A\nSent: Monday\nTo: B\nSubject: Request\n\nPlease send the figures."
         )

@@ -158,6 +158,7 @@ pub fn plan_new_case(
     let due_on = clock::case_clock(r.regime, region, &events, calendar, r.received_on).due;
     let split = match r.classification.kind {
         Kind::Review => questions::review_request(&r.msg.new_text),
+        Kind::Sar => questions::subject_access_request(&r.msg.new_text),
         _ => questions::split_questions(&r.msg.new_text),
     };
     let mut plan = Plan::new(Target::NewCase(Box::new(NewCase {

@@ -94,7 +94,8 @@ pub fn parse_request(
     // Questions only for mail a person wrote to us about a request.
     let split = match classification.kind {
         Kind::Review => questions::review_request(&msg.new_text),
-        Kind::Foi | Kind::Eir | Kind::Sar | Kind::Correspondence | Kind::Unclear => {
+        Kind::Sar => questions::subject_access_request(&msg.new_text),
+        Kind::Foi | Kind::Eir | Kind::Correspondence | Kind::Unclear => {
             questions::split_questions(&msg.new_text)
         }
         Kind::Command | Kind::AutoReply | Kind::Bounce | Kind::Bulk | Kind::Spam => {
