@@ -206,12 +206,13 @@ pub struct Requester {
 
 #[allow(clippy::expect_used)] // constant patterns, checked by the unit tests
 fn re(pattern: &str) -> Regex {
-    Regex::new(pattern).expect("valid constant regex")
+    Regex::new(&super::ascii_word_boundaries(pattern)).expect("valid constant regex")
 }
 
 #[allow(clippy::expect_used)] // constant patterns, checked by the unit tests
 fn re_set(patterns: &[&str]) -> RegexSet {
-    RegexSet::new(patterns).expect("valid constant regex set")
+    RegexSet::new(patterns.iter().map(|p| super::ascii_word_boundaries(p)))
+        .expect("valid constant regex set")
 }
 
 // ---------------------------------------------------------------------------
@@ -262,7 +263,7 @@ static REVIEW_PHRASES: LazyLock<(RegexSet, Vec<&'static str>)> = LazyLock::new(|
         (
             // ICO: any expression of dissatisfaction with a response is a
             // request for internal review.
-            r"(?i)\b(?:not happy|unhappy|dissatisfied|not satisfied) with (?:the|your) (?:answer|response|reply|decision|refusal)\b[^.]{0,120}\b(?:freedom of information|foi|eir|request)\b|\b(?:freedom of information|foi|eir|request)\b[^.]{0,120}\b(?:look at (?:it|this) again|reconsider)\b",
+            r"(?i)\b(?:not happy|unhappy|dissatisfied|not satisfied) with (?:the|your) (?:answer|response|reply|decision|refusal) (?:i (?:got|received|had) |you (?:gave|sent) )?(?:to|on|about|for) my\b|\b(?:someone else |somebody else )?(?:to )?look at (?:it|this|my request) again\b",
             "dissatisfied with the answer to a request",
         ),
     ];
@@ -312,7 +313,7 @@ static SAR_PHRASES: LazyLock<(RegexSet, Vec<&'static str>)> = LazyLock::new(|| {
             "asks to see the requester's own file",
         ),
         (
-            r"(?i)\bparental responsibility\b[^?!]{0,300}\brecords (?:held|kept) about\b|\bon (?:his|her|their) behalf\b[^.?!]{0,40}\b(?:cop(?:y|ies) of )?(?:all )?(?:records|data|information|files?) (?:held|kept) about\b",
+            r"(?i)\bi (?:have|hold) parental responsibility\b|\bon (?:his|her|their) behalf\b,? (?:for )?(?:cop(?:y|ies) of )?(?:all )?(?:the )?(?:records|data|information|files?) (?:held|kept) about\b",
             "asks for a child's or another person's records on their behalf",
         ),
     ];

@@ -56,7 +56,7 @@ pub struct Part {
 
 #[allow(clippy::expect_used)] // constant patterns, checked by the unit tests
 fn re(pattern: &str) -> Regex {
-    Regex::new(pattern).expect("valid constant regex")
+    Regex::new(&super::ascii_word_boundaries(pattern)).expect("valid constant regex")
 }
 
 // ---------------------------------------------------------------------------

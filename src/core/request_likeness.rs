@@ -61,13 +61,18 @@ type Table = (RegexSet, Vec<(&'static str, i32)>);
 
 #[allow(clippy::expect_used)] // constant patterns, checked by the unit tests
 fn table(rules: &[(&str, &'static str, i32)]) -> Table {
-    let set = RegexSet::new(rules.iter().map(|(p, _, _)| *p)).expect("valid constant regex set");
+    let set = RegexSet::new(
+        rules
+            .iter()
+            .map(|(p, _, _)| super::ascii_word_boundaries(p)),
+    )
+    .expect("valid constant regex set");
     (set, rules.iter().map(|(_, r, w)| (*r, *w)).collect())
 }
 
 #[allow(clippy::expect_used)] // constant patterns, checked by the unit tests
 fn re(pattern: &str) -> Regex {
-    Regex::new(pattern).expect("valid constant regex")
+    Regex::new(&super::ascii_word_boundaries(pattern)).expect("valid constant regex")
 }
 
 static FOR_REQUEST: LazyLock<Table> = LazyLock::new(|| {
