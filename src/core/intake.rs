@@ -754,11 +754,14 @@ fn admin_focus(subject: &str, text: &str) -> Vec<&'static str> {
         .collect()
 }
 
-fn eir_reasons(subject: &str, text: &str) -> Vec<String> {
+/// Why a request is environmental (empty: it is not), and whether its
+/// environmental words were outweighed by `admin`, what it asks about the
+/// council's own organisation.
+fn eir_reasons(subject: &str, text: &str, admin: &[&str]) -> (Vec<String>, bool) {
     let mut reasons = Vec::new();
     if let Some(m) = EIR_NAMED.find(subject).or_else(|| EIR_NAMED.find(text)) {
         reasons.push(format!("names the regulations: \"{}\"", m.as_str()));
-        return reasons;
+        return (reasons, false);
     }
     let in_subject: Vec<usize> = EIR_TOPIC_SET.matches(subject).iter().collect();
     let mut all: Vec<usize> = in_subject.clone();
@@ -775,9 +778,8 @@ fn eir_reasons(subject: &str, text: &str) -> Vec<String> {
     // The weight of the evidence: environmental subjects (more in the
     // subject line) against the council's own organisation.
     let environmental = 2 * in_subject.len() + all.len();
-    let admin = admin_focus(subject, text);
-    if !admin.is_empty() && 3 * admin.len() >= environmental {
-        return reasons;
+    if environmental > 0 && !admin.is_empty() && 3 * admin.len() >= environmental {
+        return (reasons, true);
     }
     if !in_subject.is_empty() || all.len() >= 2 {
         let where_ = if in_subject.is_empty() {
@@ -790,7 +792,7 @@ fn eir_reasons(subject: &str, text: &str) -> Vec<String> {
             names.join(", ")
         ));
     }
-    reasons
+    (reasons, false)
 }
 
 /// Decide what a message is. Rules in order, first match wins:
@@ -953,13 +955,13 @@ pub fn request_kind(msg: &IncomingMessage) -> (Kind, Vec<String>) {
     if !sar.is_empty() {
         return (Kind::Sar, sar);
     }
-    let eir = eir_reasons(&msg.subject, text);
+    let admin = admin_focus(&msg.subject, text);
+    let (eir, outweighed) = eir_reasons(&msg.subject, text, &admin);
     if !eir.is_empty() {
         return (Kind::Eir, eir);
     }
     let mut foi = vec!["new request: no automatic, reply or command markers".to_string()];
-    let admin = admin_focus(&msg.subject, text);
-    if !admin.is_empty() && EIR_TOPIC_SET.is_match(&format!("{}\n{text}", msg.subject)) {
+    if outweighed {
         foi.push(format!(
             "environmental words, but the request is about the council's {}",
             admin.join(", ")

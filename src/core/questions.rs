@@ -703,7 +703,14 @@ pub fn review_request(text: &str) -> Questions {
     };
     let text = sentences.remove(ask);
     let mut notes = split.notes;
-    notes.retain(|n| !n.contains(text.as_str()));
+    // The ask leaves its paragraph; the rest of the paragraph (grounds)
+    // stays a note.
+    for n in notes.iter_mut() {
+        if n.contains(text.as_str()) {
+            *n = n.replacen(text.as_str(), "", 1).trim().to_string();
+        }
+    }
+    notes.retain(|n| !n.is_empty());
     notes.extend(
         split
             .questions

@@ -210,12 +210,7 @@ impl Store {
     }
 
     pub async fn raw_message(&self, id: i64) -> Result<Option<RawMessage>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {RAW_COLUMNS} FROM raw_messages WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?)
+        raw_message_in(&mut *self.pool.acquire().await?, RawId(id)).await
     }
 
     /// Counts a failed processing attempt; returns how many there have been.
