@@ -15,7 +15,7 @@ use jiff::ToSpan;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// The shipped gov.uk table (2015 onwards), embedded so the binary needs no data files.
+/// The shipped gov.uk table (2012 onwards), embedded so the binary needs no data files.
 const SHIPPED_CSV: &str = include_str!("../../config/bank-holidays.csv");
 
 /// Years up to this one are precomputed, so listing, fingerprinting and
@@ -26,6 +26,10 @@ pub const GENERATE_UNTIL: i16 = 2100;
 /// The generator models the Banking and Financial Dealings Act 1971; it
 /// gives nothing for earlier years.
 pub const FIRST_RULE_YEAR: i16 = 1971;
+
+/// The first year of gov.uk's published data, which the shipped table starts
+/// with; earlier years are generated, proclamations included.
+pub const FIRST_DATA_YEAR: i16 = 2012;
 
 /// Holiday data (CSV, JSON) must lie in these years; anything else is a typo.
 pub const DATA_YEARS: std::ops::RangeInclusive<i16> = FIRST_RULE_YEAR..=2200;
@@ -630,7 +634,7 @@ impl Calendar {
             .filter_map(|y| y.last())
             .max()
             .copied();
-        let from = data_min.unwrap_or(2015).min(2015);
+        let from = data_min.unwrap_or(FIRST_DATA_YEAR).min(FIRST_DATA_YEAR);
         let to = data_max.unwrap_or(GENERATE_UNTIL).max(GENERATE_UNTIL);
         let mut effective: PerRegion<BTreeMap<Date, (String, HolidaySource)>> = Default::default();
         for region in Region::ALL {
@@ -666,8 +670,8 @@ pub fn easter_sunday(year: i16) -> Date {
 }
 
 /// A division's bank holidays for `year` derived from the rules of rules.md
-/// §6.2 (used for years the data does not cover). One-off and moved days
-/// (e.g. 2020's VE Day move) are proclamations and cannot be derived.
+/// §6.2 (used for years the data does not cover), with the known one-off
+/// and moved days of [`PROCLAIMED`].
 ///
 /// Substitutes: a fixed-date holiday on a Saturday or Sunday moves to the
 /// next weekday that is not already a holiday, taking holidays in date order.
@@ -692,6 +696,16 @@ pub fn rule_holidays(region: Region, year: i16) -> Vec<(Date, String)> {
         nth_monday(year, 8, -1)
     };
     moveable.push((summer, "Summer bank holiday"));
+    let proclaimed: Vec<&Proclaimed> = PROCLAIMED
+        .iter()
+        .filter(|p| p.year == year && p.regions.contains(&region))
+        .collect();
+    moveable.retain(|(d, _)| {
+        !proclaimed
+            .iter()
+            .any(|p| p.instead_of == Some((d.month(), d.day())))
+    });
+    moveable.extend(proclaimed.iter().map(|p| (ymd(p.month, p.day), p.name)));
 
     let mut fixed: Vec<(Date, &str)> = vec![(ymd(1, 1), "New Year’s Day")];
     if region == Scotland {
@@ -722,6 +736,73 @@ pub fn rule_holidays(region: Region, year: i16) -> Vec<(Date, String)> {
         out.insert(d, format!("{name} (substitute day)"));
     }
     out.into_iter().collect()
+}
+
+/// A day appointed by Royal Proclamation (BFDA 1971 s.1(3)): a one-off
+/// holiday, or a rule day moved (`instead_of`, month and day).
+struct Proclaimed {
+    year: i16,
+    month: i8,
+    day: i8,
+    instead_of: Option<(i8, i8)>,
+    name: &'static str,
+    regions: &'static [Region],
+}
+
+/// The proclamations since FOIA's enactment (2000), so that generated years
+/// (imported history before the data, a table missing a year) get them.
+/// Sources: gov.uk's bank-holidays.json for 2012 on; for earlier years the
+/// `holidays` package's UK tables, which agree with the London Gazette.
+const PROCLAIMED: &[Proclaimed] = &[
+    Proclaimed::extra(2002, 6, 3, "Queen’s Golden Jubilee"),
+    Proclaimed::moved(2002, (5, 27), (6, 4), "Spring bank holiday"),
+    Proclaimed::extra(2011, 4, 29, "Royal wedding"),
+    Proclaimed::moved(2012, (5, 28), (6, 4), "Spring bank holiday"),
+    Proclaimed::extra(2012, 6, 5, "Queen’s Diamond Jubilee"),
+    Proclaimed::moved(2020, (5, 4), (5, 8), "Early May bank holiday (VE day)"),
+    Proclaimed::moved(2022, (5, 30), (6, 2), "Spring bank holiday"),
+    Proclaimed::extra(2022, 6, 3, "Platinum Jubilee bank holiday"),
+    Proclaimed::extra(
+        2022,
+        9,
+        19,
+        "Bank Holiday for the State Funeral of Queen Elizabeth II",
+    ),
+    Proclaimed::extra(
+        2023,
+        5,
+        8,
+        "Bank holiday for the coronation of King Charles III",
+    ),
+    Proclaimed::extra(2026, 6, 15, "World Cup bank holiday").only(&[Region::Scotland]),
+];
+
+impl Proclaimed {
+    const fn extra(year: i16, month: i8, day: i8, name: &'static str) -> Proclaimed {
+        Proclaimed {
+            year,
+            month,
+            day,
+            instead_of: None,
+            name,
+            regions: &Region::ALL,
+        }
+    }
+
+    const fn moved(year: i16, from: (i8, i8), to: (i8, i8), name: &'static str) -> Proclaimed {
+        Proclaimed {
+            year,
+            month: to.0,
+            day: to.1,
+            instead_of: Some(from),
+            name,
+            regions: &Region::ALL,
+        }
+    }
+
+    const fn only(self, regions: &'static [Region]) -> Proclaimed {
+        Proclaimed { regions, ..self }
+    }
 }
 
 /// The `n`th Monday of `month` (negative counts from the end).
@@ -875,7 +956,7 @@ mod tests {
     fn shipped_data_loads() {
         let cal = shipped();
         for r in Region::ALL {
-            assert_eq!(cal.data_years(r), Some((2015, 2030)));
+            assert_eq!(cal.data_years(r), Some((FIRST_DATA_YEAR, 2030)));
         }
         let h = cal.holiday(Region::Scotland, date(2026, 6, 15)).unwrap();
         assert_eq!(h.name, "World Cup bank holiday");
@@ -914,41 +995,51 @@ mod tests {
     }
 
     #[test]
-    fn generator_reproduces_official_2015_to_2027_except_proclamations() {
+    fn generator_reproduces_every_official_year() {
+        // gov.uk's published years, proclamations and substitutes included.
         let cal = shipped();
-        // Official days the rules cannot produce, and rule days that were moved away.
-        let extra_official = [
-            date(2020, 5, 8),
-            date(2022, 6, 2),
-            date(2022, 6, 3),
-            date(2022, 9, 19),
-            date(2023, 5, 8),
-        ];
-        let moved_away = [date(2020, 5, 4), date(2022, 5, 30)];
         for region in Region::ALL {
-            for year in 2015..=2027 {
-                let official: BTreeSet<Date> = cal
+            for year in FIRST_DATA_YEAR..=2027 {
+                let official: Vec<Date> = cal
                     .holidays(year, Some(region))
                     .iter()
                     .map(|h| h.date)
                     .collect();
-                let generated: BTreeSet<Date> = rule_holidays(region, year)
+                let generated: Vec<Date> = rule_holidays(region, year)
                     .iter()
                     .map(|(d, _)| *d)
                     .collect();
-                for d in official.difference(&generated) {
-                    let expected = extra_official.contains(d)
-                        || (region == Region::Scotland && *d == date(2026, 6, 15));
-                    assert!(expected, "{region} {year}: official {d} not generated");
-                }
-                for d in generated.difference(&official) {
-                    assert!(
-                        moved_away.contains(d),
-                        "{region} {year}: generated {d} not official"
-                    );
-                }
+                assert_eq!(generated, official, "{region} {year}");
             }
         }
+    }
+
+    #[test]
+    fn years_before_the_data_keep_their_proclaimed_days() {
+        let cal = shipped();
+        let ew = WorkingDays::Uk;
+        // The royal wedding of 2011 and the Golden Jubilee of 2002 (with the
+        // spring holiday moved from 27 May to 4 June).
+        assert!(!cal.is_working_day(date(2011, 4, 29), ew));
+        assert!(!cal.is_working_day(date(2002, 6, 3), ew));
+        assert!(!cal.is_working_day(date(2002, 6, 4), ew));
+        assert!(cal.is_working_day(date(2002, 5, 27), ew));
+        // Received Thursday 14 April 2011: Good Friday, Easter Monday, the
+        // wedding and early May all fall in the 20 days.
+        assert_eq!(
+            cal.add_working_days(date(2011, 4, 14), 20, ew),
+            date(2011, 5, 18)
+        );
+        // Received Friday 1 June 2012: the moved spring holiday and the
+        // Diamond Jubilee come first (the rules alone would give 29 June).
+        assert_eq!(
+            cal.add_working_days(date(2012, 6, 1), 20, ew),
+            date(2012, 7, 3)
+        );
+        assert_eq!(
+            cal.data_years(Region::EnglandAndWales).map(|y| y.0),
+            Some(2012)
+        );
     }
 
     #[test]
@@ -982,7 +1073,11 @@ mod tests {
                 (Region::NorthernIreland, 10),
             ] {
                 let days = dates(r, y);
-                assert_eq!(days.len(), n, "{r} {y}");
+                let one_offs = PROCLAIMED
+                    .iter()
+                    .filter(|p| p.year == y && p.regions.contains(&r) && p.instead_of.is_none())
+                    .count();
+                assert_eq!(days.len(), n + one_offs, "{r} {y}");
                 assert!(days
                     .iter()
                     .all(|(d, _)| !matches!(d.weekday(), Weekday::Saturday | Weekday::Sunday)));
@@ -1221,7 +1316,10 @@ mod tests {
         assert_eq!(summary.added, 1);
         assert_eq!(summary.removed, 7);
         assert_eq!(summary.renamed, 0);
-        assert_eq!(cal.data_years(Region::Scotland), Some((2015, 2031)));
+        assert_eq!(
+            cal.data_years(Region::Scotland),
+            Some((FIRST_DATA_YEAR, 2031))
+        );
         assert!(cal.is_bank_holiday(Region::Scotland, date(2031, 6, 20)));
         assert!(!cal.is_bank_holiday(Region::Scotland, date(2031, 12, 25)));
         // Other divisions and years untouched.
