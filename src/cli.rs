@@ -199,6 +199,15 @@ pub struct ImportArgs {
     /// Send acknowledgements and case emails for the imported mail (default: keep them held).
     #[arg(long)]
     pub send: bool,
+    /// Past years for repeat detection: requests older than
+    /// `[import] history_older_than_days` are recorded as closed history,
+    /// with nothing sent and nothing counted for timeliness.
+    #[arg(long)]
+    pub history: bool,
+    /// With --history: the age in days that makes a request history
+    /// (instead of the configuration's).
+    #[arg(long, value_name = "DAYS", requires = "history")]
+    pub older_than: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -311,8 +320,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Import(args) => {
             let config = load_config(config_path)?;
             let store = open_store(&config).await?;
-            let summary =
-                crate::daemon::import::run(&config, &store, &args.paths, args.send).await?;
+            let summary = crate::daemon::import::run(&config, &store, args).await?;
             // Anything skipped is said above, and makes the exit status say so too.
             Ok(if summary.skipped.is_empty() {
                 ExitCode::SUCCESS

@@ -13,6 +13,7 @@ use crate::cli::{
 };
 use crate::config::Config;
 use crate::core::calendar::{Calendar, Region};
+use crate::core::case::Closure;
 use crate::core::clock::{self, ClockEvent, Regime};
 use crate::daemon::{self, IMPORTED_HOLIDAYS_KEY};
 use crate::store::{self, Store};
@@ -444,14 +445,24 @@ pub async fn stats(config: &Config, store: &Store, args: &StatsArgs) -> Result<E
         })
         .count();
     let closed: Vec<_> = cases.iter().filter(|c| c.state == "closed").collect();
-    let on_time = closed
+    // Timeliness is of requests answered: history has no known response
+    // and a withdrawn request was never answered.
+    let history = closed
+        .iter()
+        .filter(|c| c.closure.as_deref() == Some(Closure::History.as_str()))
+        .count();
+    let answered: Vec<_> = closed
+        .iter()
+        .filter(|c| c.closure.is_none() || c.closure.as_deref() == Some(Closure::Answered.as_str()))
+        .collect();
+    let on_time = answered
         .iter()
         .filter(|c| match (&c.closed_on, &c.due_on) {
             (Some(closed), Some(due)) => closed <= due,
             _ => false,
         })
         .count();
-    let timeliness = (!closed.is_empty()).then(|| on_time as f64 / closed.len() as f64 * 100.0);
+    let timeliness = (!answered.is_empty()).then(|| on_time as f64 / answered.len() as f64 * 100.0);
     let raw = store.raw_states().await?;
     let outbox = store.outbox_summary().await?;
     if args.json {
@@ -462,7 +473,9 @@ pub async fn stats(config: &Config, store: &Store, args: &StatsArgs) -> Result<E
                 "open": open,
                 "overdue": overdue,
                 "closed": closed.len(),
-                "closed_on_time": on_time,
+                "history": history,
+                "answered": answered.len(),
+                "answered_on_time": on_time,
                 "timeliness_percent": timeliness,
                 "messages": raw.iter().map(|(s, n)| (s.clone(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
                 "outbox": outbox.iter().map(|(s, p, n)| json!({"state": s, "purpose": p, "count": n})).collect::<Vec<_>>(),
@@ -471,16 +484,16 @@ pub async fn stats(config: &Config, store: &Store, args: &StatsArgs) -> Result<E
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "cases: {} ({open} open, {overdue} overdue, {} closed)",
+        "cases: {} ({open} open, {overdue} overdue, {} closed, of which {history} imported history)",
         cases.len(),
         closed.len()
     );
     match timeliness {
         Some(p) => println!(
             "answered within the time limit: {on_time} of {} ({p:.1}%; the ICO monitors authorities below 90%)",
-            closed.len()
+            answered.len()
         ),
-        None => println!("answered within the time limit: no closed cases yet"),
+        None => println!("answered within the time limit: no answered cases yet"),
     }
     for (state, n) in raw {
         println!("messages {state}: {n}");

@@ -182,9 +182,18 @@ async fn open_cases_are_recomputed_when_holidays_change() {
         request(1, "alice@public.test", "Bins", "How many bins?"),
     )
     .expect("write");
-    daemon::import::run(&config, &store, &[eml], false)
-        .await
-        .expect("import");
+    daemon::import::run(
+        &config,
+        &store,
+        &foid::cli::ImportArgs {
+            paths: vec![eml],
+            send: false,
+            history: false,
+            older_than: None,
+        },
+    )
+    .await
+    .expect("import");
     let ctx = Context::new(config, store.clone()).await.expect("context");
     assert_eq!(
         daemon::recompute_open_cases(&ctx)

@@ -497,6 +497,15 @@ fn hostile_corpus() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
+fn import_args(paths: Vec<std::path::PathBuf>) -> foid::cli::ImportArgs {
+    foid::cli::ImportArgs {
+        paths,
+        send: false,
+        history: false,
+        older_than: None,
+    }
+}
+
 fn rand_token() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
@@ -548,9 +557,13 @@ async fn import_backfills_without_sending() {
     }
     std::fs::write(&mbox, m).expect("write mbox");
 
-    let summary = daemon::import::run(&config, &store, &[emls.clone(), mbox.clone()], false)
-        .await
-        .expect("import");
+    let summary = daemon::import::run(
+        &config,
+        &store,
+        &import_args(vec![emls.clone(), mbox.clone()]),
+    )
+    .await
+    .expect("import");
     assert_eq!(summary.messages, 5);
     assert_eq!(summary.processed, 5);
     assert_eq!(store.case_count().await.expect("count"), 5);
@@ -570,11 +583,182 @@ async fn import_backfills_without_sending() {
         "date of receipt from the message, not today"
     );
 
-    let again = daemon::import::run(&config, &store, &[emls, mbox], false)
+    let again = daemon::import::run(&config, &store, &import_args(vec![emls, mbox]))
         .await
         .expect("import again");
     assert_eq!(again.already_known, 5);
     assert_eq!(store.case_count().await.expect("count"), 5);
+}
+
+/// `foid import --history`: past years become closed history (nothing
+/// sent, no work, left out of timeliness, old bank holidays right); a
+/// recent request in the same import is opened as work; past officers'
+/// commands are not carried out and past spam is not held.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_history_opens_no_work_and_sends_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = common::local_config_text(&dir.path().join("history.db"), dir.path());
+    let config = Config::parse(&text, Path::new("t.toml")).expect("config");
+    let store = Store::open(&config.database.url).await.expect("store");
+    store.migrate().await.expect("migrate");
+    let dated = |message: Vec<u8>, date: &str| -> Vec<u8> {
+        String::from_utf8(message)
+            .expect("utf8")
+            .replace("Fri, 27 Nov 2026 10:00:00 +0000", date)
+            .into_bytes()
+    };
+    let pid = std::process::id();
+    let past = dir.path().join("past");
+    std::fs::create_dir(&past).expect("dir");
+    let write = |name: &str, bytes: Vec<u8>| std::fs::write(past.join(name), bytes).expect("write");
+    // Friday 1 June 2012, before the moved spring holiday and the Diamond
+    // Jubilee: due Tuesday 3 July 2012.
+    write(
+        "1.eml",
+        dated(
+            request(
+                1,
+                "alice@public.test",
+                "Potholes",
+                "1. How many potholes were reported?\r\n2. How many were repaired?",
+            ),
+            "Fri, 01 Jun 2012 10:00:00 +0100",
+        ),
+    );
+    // Thursday 14 April 2011: Easter, the royal wedding and early May in
+    // its 20 days: due Wednesday 18 May 2011.
+    write(
+        "2.eml",
+        dated(
+            request(
+                2,
+                "bob@public.test",
+                "Library opening hours",
+                "What were the opening hours of each library?",
+            ),
+            "Thu, 14 Apr 2011 09:00:00 +0100",
+        ),
+    );
+    // Alice's follow-up on her old case, an officer's old command, and old spam.
+    write(
+        "3.eml",
+        format!(
+            "From: Alice <alice@public.test>\r\nTo: {FOI}\r\nSubject: Re: Potholes\r\nMessage-ID: <followup-{pid}@public.test>\r\nIn-Reply-To: <req-1-{pid}@public.test>\r\nDate: Mon, 11 Jun 2012 10:00:00 +0100\r\n\r\nThank you, I look forward to the answer.\r\n"
+        )
+        .into_bytes(),
+    );
+    write(
+        "4.eml",
+        format!(
+            "From: Officer <{OFFICER1}>\r\nTo: {FOI}\r\nSubject: Potholes\r\nMessage-ID: <cmd-{pid}@council.test>\r\nDate: Tue, 12 Jun 2012 10:00:00 +0100\r\n\r\n#note called the highways team\r\n"
+        )
+        .into_bytes(),
+    );
+    write(
+        "5.eml",
+        dated(
+            request(
+                5,
+                "prize@public.test",
+                "*****SPAM***** You have won",
+                "Claim your prize now.",
+            ),
+            "Wed, 13 Jun 2012 10:00:00 +0100",
+        ),
+    );
+    // Two days ago: still work, opened as a live case (its letters held).
+    let recent_date = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(48))
+        .strftime("%a, %d %b %Y %H:%M:%S +0000")
+        .to_string();
+    write(
+        "6.eml",
+        dated(
+            request(
+                6,
+                "carol@public.test",
+                "Parking permits",
+                "How many parking permits were issued last year?",
+            ),
+            &recent_date,
+        ),
+    );
+
+    let args = foid::cli::ImportArgs {
+        paths: vec![past.clone()],
+        send: false,
+        history: true,
+        older_than: None,
+    };
+    let summary = daemon::import::run(&config, &store, &args)
+        .await
+        .expect("import");
+    assert_eq!(summary.messages, 6);
+    assert_eq!(summary.processed, 6);
+    assert_eq!(summary.history, 2, "{summary:?}");
+    assert!(summary.skipped.is_empty());
+
+    let cases = store.cases(false).await.expect("cases");
+    assert_eq!(cases.len(), 3, "two history cases and one live one");
+    let case = |subject: &str| {
+        cases
+            .iter()
+            .find(|c| c.subject == subject)
+            .unwrap_or_else(|| panic!("no case {subject}"))
+    };
+    for (subject, received, due) in [
+        ("Potholes", "2012-06-01", "2012-07-03"),
+        ("Library opening hours", "2011-04-14", "2011-05-18"),
+    ] {
+        let c = case(subject);
+        assert_eq!(c.state, "closed", "{subject}");
+        assert_eq!(c.closure.as_deref(), Some("history"), "{subject}");
+        assert_eq!(c.received_on, received, "{subject}");
+        assert_eq!(c.due_on.as_deref(), Some(due), "{subject}");
+    }
+    assert_eq!(case("Potholes").questions.len(), 2);
+    let live = case("Parking permits");
+    assert_eq!(live.state, "open");
+    assert_eq!(live.closure, None);
+    assert_eq!(
+        store.cases(true).await.expect("open").len(),
+        1,
+        "only the live case is work"
+    );
+
+    // Nothing at all for the past: the live case's acknowledgement and case
+    // email are the only mail, and they are held (no --send).
+    let outbox = store.outbox_summary().await.expect("outbox");
+    let total: i64 = outbox.iter().map(|(_, _, n)| *n).sum();
+    assert_eq!(total, 2, "{outbox:?}");
+    assert!(
+        outbox.iter().all(|(state, _, _)| state == "held"),
+        "{outbox:?}"
+    );
+
+    // The follow-up joined its history case; the command was not obeyed;
+    // the spam was not held for an officer.
+    let events = store
+        .case_events(case("Potholes").id)
+        .await
+        .expect("events");
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert!(kinds.contains(&"closed"), "{kinds:?}");
+    assert!(kinds.contains(&"message_received"), "{kinds:?}");
+    assert!(
+        !kinds.contains(&"note"),
+        "a past command was carried out: {kinds:?}"
+    );
+    assert!(store.held().await.expect("held").is_empty());
+    let states = store.raw_states().await.expect("states");
+    assert!(states.contains(&("ignored".to_string(), 2)), "{states:?}");
+
+    // Importing again finds everything known and changes nothing.
+    let again = daemon::import::run(&config, &store, &args)
+        .await
+        .expect("again");
+    assert_eq!(again.already_known, 6);
+    assert_eq!(again.history, 0);
+    assert_eq!(store.case_count().await.expect("count"), 3);
 }
 
 /// The Maildir source: read mail is filed into cur/, unreadable mail into

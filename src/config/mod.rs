@@ -41,6 +41,8 @@ pub struct Config {
     /// `[breach_check]`: what every attachment of a draft is checked for.
     #[serde(default)]
     pub breach_check: BreachCheck,
+    #[serde(default)]
+    pub import: Import,
     pub trust: Option<Trust>,
     /// The token source for `auth = "oauth2"` in `[imap]` or `[smtp]`.
     pub oauth2: Option<OAuth2>,
@@ -389,6 +391,25 @@ pub struct Approval {
     pub key_env: Option<String>,
 }
 
+/// `[import]`: how `foid import` treats past mail.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Import {
+    /// With `--history`, requests received more than this many days before
+    /// the import are recorded as closed history (no acknowledgement, left
+    /// out of timeliness); newer ones are opened as work. The default
+    /// leaves room for the 20 working days and an extension of 20 more.
+    pub history_older_than_days: i64,
+}
+
+impl Default for Import {
+    fn default() -> Self {
+        Import {
+            history_older_than_days: 60,
+        }
+    }
+}
+
 /// The check of a draft's attachments for hidden and personal data.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -537,6 +558,7 @@ impl Config {
             },
             holidays: Holidays::default(),
             intake: Intake::default(),
+            import: Import::default(),
             approval: Approval::default(),
             breach_check: BreachCheck::default(),
             trust: None,
@@ -756,6 +778,12 @@ impl Config {
             bad(
                 "[approval] code_ttl_hours",
                 "must be between 1 and 720 (30 days)".into(),
+            );
+        }
+        if !(0..=36_500).contains(&self.import.history_older_than_days) {
+            bad(
+                "[import] history_older_than_days",
+                "must be between 0 and 36500 (days)".into(),
             );
         }
         let b = &self.breach_check;

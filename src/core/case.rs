@@ -275,6 +275,21 @@ pub enum Closure {
     Answered,
     /// An officer closed it without a reply (`#close`): withdrawn, lapsed, duplicate.
     ClosedByOfficer,
+    /// Past mail imported as history (`foid import --history`): kept for
+    /// repeat detection; the response is not known, so it is left out of
+    /// timeliness.
+    History,
+}
+
+impl Closure {
+    /// The `closure` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Closure::Answered => "answered",
+            Closure::ClosedByOfficer => "closed_by_officer",
+            Closure::History => "history",
+        }
+    }
 }
 
 /// A file sent with a draft, as recorded in the log (the bytes are kept with

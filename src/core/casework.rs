@@ -754,6 +754,7 @@ impl Work<'_> {
         self.plan.push(Effect::SetState {
             state: CaseState::Closed,
             closed_on: Some(today),
+            closure: Some(Closure::Answered),
         });
         self.event(CaseEvent::Closed {
             closure: Closure::Answered,
@@ -1057,6 +1058,7 @@ impl Work<'_> {
         self.plan.push(Effect::SetState {
             state: CaseState::Closed,
             closed_on: Some(today),
+            closure: Some(Closure::ClosedByOfficer),
         });
         self.event(CaseEvent::Closed {
             closure: Closure::ClosedByOfficer,
@@ -1079,6 +1081,7 @@ impl Work<'_> {
         self.plan.push(Effect::SetState {
             state: CaseState::Open,
             closed_on: None,
+            closure: None,
         });
         self.event(CaseEvent::Reopened {
             reason: reason.to_string(),

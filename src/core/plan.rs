@@ -6,7 +6,7 @@
 use jiff::civil::Date;
 
 use super::case::{
-    Actor, CaseEvent, CaseId, CaseState, CodeId, Direction, Disposition, DraftAttachment,
+    Actor, CaseEvent, CaseId, CaseState, Closure, CodeId, Direction, Disposition, DraftAttachment,
     DraftState, QuestionOutcome,
 };
 use super::clock::Regime;
@@ -85,6 +85,8 @@ pub enum Effect {
     SetState {
         state: CaseState,
         closed_on: Option<Date>,
+        /// How it closed; `None` when it opens again.
+        closure: Option<Closure>,
     },
     SetRegime(Regime),
     /// The cached due date (derived from the clock events).
@@ -133,6 +135,13 @@ impl Plan {
             effects: Vec::new(),
             disposition: Some(disposition),
         }
+    }
+
+    /// The plan with no mail in it: past mail imported as history is
+    /// recorded, never answered.
+    pub fn without_mail(mut self) -> Plan {
+        self.effects.retain(|e| !matches!(e, Effect::Queue(_)));
+        self
     }
 
     pub fn event(&mut self, actor: Actor, event: CaseEvent) {

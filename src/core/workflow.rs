@@ -7,7 +7,9 @@
 use jiff::civil::Date;
 
 use super::calendar::{Calendar, Region};
-use super::case::{Actor, CaseEvent, CaseId, CaseSnapshot, Direction, Disposition, RawId};
+use super::case::{
+    Actor, CaseEvent, CaseId, CaseSnapshot, CaseState, Closure, Direction, Disposition, RawId,
+};
 use super::clock::{self, ClockEvent, ClockState, Regime};
 use super::intake::{Classification, IncomingMessage, Kind, Requester};
 use super::letters::{self, CaseFacts};
@@ -49,6 +51,9 @@ pub struct IntakeContext {
     pub from_ourselves: bool,
     /// Whether the sender is a configured officer.
     pub from_officer: bool,
+    /// Past mail imported as history (`foid import --history`): nothing
+    /// is opened as work, held or sent for it.
+    pub history: bool,
 }
 
 /// The regime a new request of this kind runs under.
@@ -96,7 +101,14 @@ pub fn decide(kind: Kind, ctx: &IntakeContext) -> IntakeDecision {
             reason: "delivery report for mail not linked to a case".into(),
         },
         // Spam and unclear mail on a case's thread join it (the link is
-        // evidence the filter did not have); on none, they are held.
+        // evidence the filter did not have); on none, they are held, except
+        // in history, where nobody is waiting for an answer.
+        (Kind::Spam | Kind::Unclear, None) if ctx.history => IntakeDecision::Ignore {
+            reason: format!(
+                "past mail imported as history: {} on no case, not held",
+                kind.as_str()
+            ),
+        },
         (Kind::Spam, None) => IntakeDecision::Hold { notify: false },
         (Kind::Unclear, None) => IntakeDecision::Hold { notify: true },
         // A review asks about an earlier case but is a case of its own.
@@ -114,7 +126,8 @@ fn new_case(kind: Kind, ctx: &IntakeContext) -> IntakeDecision {
     let regime = regime_for(kind, ctx.region).unwrap_or(Regime::Foi);
     IntakeDecision::NewCase {
         regime,
-        acknowledge: ctx.recent_acknowledgements < ACKNOWLEDGEMENTS_PER_SENDER_PER_DAY,
+        acknowledge: !ctx.history
+            && ctx.recent_acknowledgements < ACKNOWLEDGEMENTS_PER_SENDER_PER_DAY,
     }
 }
 
@@ -142,7 +155,13 @@ pub struct NewRequest<'a> {
     pub acknowledge: bool,
     /// The case an internal review reviews, and its reference.
     pub reviewed: Option<(CaseId, String)>,
+    /// Past mail imported as history: the case is recorded closed.
+    pub history: bool,
 }
+
+/// Why a history case is closed, on its `closed` event.
+pub const HISTORY_CLOSURE_REASON: &str =
+    "past mail imported as history: the response is not known, and the case is left out of timeliness";
 
 /// Opens a case: its questions and clock, the acknowledgement (unless held
 /// back) and the case email.
@@ -195,6 +214,26 @@ pub fn plan_new_case(
             message_id: id.clone(),
             direction: Direction::In,
         });
+    }
+    if r.history {
+        // Kept for repeat detection, never as work: no letters, no clock.
+        plan.push(Effect::SetState {
+            state: CaseState::Closed,
+            closed_on: None,
+            closure: Some(Closure::History),
+        });
+        plan.event(
+            Actor::Foid,
+            CaseEvent::Closed {
+                closure: Closure::History,
+                responded_on: None,
+                on_time: None,
+                outcomes: vec![],
+                reason: HISTORY_CLOSURE_REASON.into(),
+            },
+        );
+        plan.disposition = Some(Disposition::Processed(r.classification.kind));
+        return plan;
     }
     let facts = CaseFacts {
         council_name: council.name,
@@ -506,7 +545,34 @@ mod tests {
             recent_acknowledgements: 0,
             from_ourselves: false,
             from_officer: false,
+            history: false,
         }
+    }
+
+    #[test]
+    fn history_opens_nothing_as_work() {
+        let past = IntakeContext {
+            history: true,
+            ..ctx(None)
+        };
+        assert_eq!(
+            decide(Kind::Foi, &past),
+            IntakeDecision::NewCase {
+                regime: Regime::Foi,
+                acknowledge: false
+            }
+        );
+        for kind in [Kind::Spam, Kind::Unclear] {
+            assert!(matches!(decide(kind, &past), IntakeDecision::Ignore { .. }));
+        }
+        let on_a_case = IntakeContext {
+            history: true,
+            ..ctx(Some(2))
+        };
+        assert_eq!(
+            decide(Kind::Unclear, &on_a_case),
+            IntakeDecision::AddToCase { case_id: CaseId(2) }
+        );
     }
 
     #[test]

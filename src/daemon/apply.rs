@@ -55,9 +55,11 @@ pub async fn apply(ctx: &Context, tx: &mut Tx, plan: &Plan, raw: Option<RawId>) 
                 message_id,
                 direction,
             } => store::link_message(tx, message_id, this()?, *direction).await?,
-            Effect::SetState { state, closed_on } => {
-                store::set_case_state(tx, this()?, *state, *closed_on).await?
-            }
+            Effect::SetState {
+                state,
+                closed_on,
+                closure,
+            } => store::set_case_state(tx, this()?, *state, *closed_on, *closure).await?,
             Effect::SetRegime(regime) => store::set_case_regime(tx, this()?, *regime).await?,
             Effect::SetDue(due) => store::set_due_on(tx, this()?, *due).await?,
             Effect::SetAssignee(a) => store::set_assignee(tx, this()?, a.as_deref()).await?,

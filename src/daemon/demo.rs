@@ -9,6 +9,7 @@ use anyhow::{Context as _, Result};
 
 use super::{maildir, Context};
 use crate::config::Config;
+use crate::core::case::Closure;
 use crate::store::{CaseView, Store};
 
 /// The seeded mail: requests of every kind, and the robots' mail that must
@@ -194,7 +195,10 @@ pub fn print_cases(cases: &[CaseView]) {
             truncate(&who, 28),
             c.questions.len(),
             c.received_on,
-            c.due_on.as_deref().unwrap_or("-")
+            match c.closure.as_deref() {
+                Some(h) if h == Closure::History.as_str() => h,
+                _ => c.due_on.as_deref().unwrap_or("-"),
+            }
         );
     }
 }

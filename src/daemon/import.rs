@@ -1,13 +1,17 @@
 //! `foid import`: past mail (.eml files, directories of them, mbox files)
 //! through the same storage and processing as live mail, so a council can
 //! load earlier years for history and repeat detection. Outgoing mail is
-//! held, not sent, unless `--send` is given.
+//! held, not sent, unless `--send` is given. With `--history`, requests
+//! older than `[import] history_older_than_days` are recorded as closed
+//! history: no acknowledgement, no case email, no clock, left out of
+//! timeliness.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
 use super::{process, Context};
+use crate::cli::ImportArgs;
 use crate::config::Config;
 use crate::mail::mbox;
 use crate::mail::raw::{sha256_hex, stored_message_id};
@@ -22,6 +26,8 @@ pub struct ImportSummary {
     pub stored: usize,
     pub already_known: usize,
     pub processed: usize,
+    /// Cases recorded as closed history (`--history`).
+    pub history: i64,
     /// Mail-server bookkeeping passed over (Dovecot indexes, subscriptions).
     pub not_mail: usize,
     /// Files that could not be imported, and why: the import says so and
@@ -29,25 +35,28 @@ pub struct ImportSummary {
     pub skipped: Vec<(PathBuf, String)>,
 }
 
-pub async fn run(
-    config: &Config,
-    store: &Store,
-    paths: &[PathBuf],
-    send: bool,
-) -> Result<ImportSummary> {
+pub async fn run(config: &Config, store: &Store, args: &ImportArgs) -> Result<ImportSummary> {
     let mut ctx = Context::new(config.clone(), store.clone()).await?;
-    ctx.hold_outgoing = !send;
-    let summary = import_paths(&ctx, paths).await?;
+    ctx.hold_outgoing = !args.send;
+    if args.history {
+        let days = args
+            .older_than
+            .map(i64::from)
+            .unwrap_or(config.import.history_older_than_days);
+        ctx.history_before = Some(history_cutoff(ctx.now(), days, &ctx.tz)?);
+    }
+    let summary = import_paths(&ctx, &args.paths).await?;
     println!(
-        "read {} file(s): {} message(s) found, {} stored, {} already known, {} processed; {} mail-server file(s) passed over; {} skipped; outgoing mail {}",
+        "read {} file(s): {} message(s) found, {} stored, {} already known, {} processed ({} recorded as closed history); {} mail-server file(s) passed over; {} skipped; outgoing mail {}",
         summary.files,
         summary.messages,
         summary.stored,
         summary.already_known,
         summary.processed,
+        summary.history,
         summary.not_mail,
         summary.skipped.len(),
-        if send {
+        if args.send {
             "queued to send"
         } else {
             "held (use --send to send it)"
@@ -123,8 +132,24 @@ pub async fn import_paths(ctx: &Context, paths: &[PathBuf]) -> Result<ImportSumm
             }
         }
     }
+    let history_before = ctx.store.history_case_count().await?;
     summary.processed = process::process_pending(ctx).await?;
+    summary.history = ctx.store.history_case_count().await? - history_before;
     Ok(summary)
+}
+
+/// The moment `days` days before `now` in the council's time zone: mail
+/// that arrived earlier is history.
+pub fn history_cutoff(
+    now: jiff::Timestamp,
+    days: i64,
+    tz: &jiff::tz::TimeZone,
+) -> Result<jiff::Timestamp> {
+    Ok(now
+        .to_zoned(tz.clone())
+        .checked_sub(jiff::Span::new().days(days))
+        .context("the history age reaches before the calendar")?
+        .timestamp())
 }
 
 /// Every file below `path` (Maildir folders, `.Sent` subfolders and file

@@ -39,6 +39,9 @@ pub struct Context {
     pub approval_key: ApprovalKey,
     /// Queue outgoing mail as held (never sent): a backfill import.
     pub hold_outgoing: bool,
+    /// Imported mail that arrived before this is history
+    /// (`foid import --history`): recorded closed, nothing sent.
+    pub history_before: Option<jiff::Timestamp>,
     /// Wakes the send stage when mail is queued.
     pub sender_wakeup: Notify,
     /// This process, for the claims it makes on outbox rows.
@@ -70,6 +73,7 @@ impl Context {
             config,
             store,
             hold_outgoing: false,
+            history_before: None,
             sender_wakeup: Notify::new(),
             instance: format!(
                 "{}-{}-{:08x}",
@@ -83,6 +87,14 @@ impl Context {
     /// Whether an address is an officer's (team, approvers or manager).
     pub fn is_officer(&self, address: &str) -> bool {
         self.policy.is_officer(address)
+    }
+
+    /// Whether a stored message is past mail imported as history.
+    pub fn is_history(&self, raw: &crate::store::RawMessage) -> bool {
+        raw.source == crate::core::case::Source::Import.as_str()
+            && self
+                .history_before
+                .is_some_and(|before| crate::store::from_secs(raw.arrived_at) < before)
     }
 
     /// Tells the send stage there is mail to send.

@@ -95,7 +95,12 @@ pub async fn process_one(ctx: &Context, raw: &RawMessage) -> Result<Outcome> {
         }),
         Ok(msg) => {
             let classification = intake::classify(&msg, &ctx.policy);
-            plan_message(ctx, &mut tx, raw, &msg, &classification).await?
+            let plan = plan_message(ctx, &mut tx, raw, &msg, &classification).await?;
+            if ctx.is_history(raw) {
+                plan.without_mail()
+            } else {
+                plan
+            }
         }
     };
     let applied = apply(ctx, &mut tx, &plan, Some(raw.raw_id())).await?;
@@ -131,6 +136,12 @@ async fn plan_message(
         return Ok(plan);
     }
     if kind == Kind::Command {
+        if ctx.is_history(raw) {
+            return Ok(Plan::dispose(Disposition::Ignored {
+                kind,
+                reason: "past mail imported as history: an officer's #commands in it are not carried out".into(),
+            }));
+        }
         return plan_commands(ctx, tx, raw, msg, classification).await;
     }
     plan_intake(ctx, tx, raw, msg, classification).await
@@ -177,6 +188,7 @@ async fn plan_intake(
             recent_acknowledgements,
             from_ourselves: ctx.is_our_address(&requester.email),
             from_officer: ctx.is_officer(&requester.email),
+            history: ctx.is_history(raw),
         },
     );
     let received_at = store::from_secs(raw.arrived_at);
@@ -277,6 +289,7 @@ async fn new_request<'a>(
         regime: o.regime,
         acknowledge: o.acknowledge,
         reviewed,
+        history: ctx.is_history(raw),
     })
 }
 

@@ -9,7 +9,7 @@ use sqlx::AnyConnection;
 
 use super::{drafts, events, to_secs, Store};
 use crate::core::case::{
-    Actor, CaseEvent, CaseId, CaseSnapshot, CaseState, Direction, Disposition, Outcome,
+    Actor, CaseEvent, CaseId, CaseSnapshot, CaseState, Closure, Direction, Disposition, Outcome,
     QuestionOutcome, RawId, RequesterId,
 };
 use crate::core::clock::Regime;
@@ -40,6 +40,9 @@ pub struct CaseView {
     pub received_on: String,
     pub due_on: Option<String>,
     pub closed_on: Option<String>,
+    /// `answered`, `closed_by_officer` or `history`; `None` while open (and
+    /// for cases closed before closures were recorded).
+    pub closure: Option<String>,
     pub assigned_to: Option<String>,
     pub flags: Vec<FlagView>,
     pub questions: Vec<QuestionView>,
@@ -82,13 +85,14 @@ struct CaseRow {
     received_on: String,
     due_on: Option<String>,
     closed_on: Option<String>,
+    closure: Option<String>,
     assigned_to: Option<String>,
     requester_name: Option<String>,
     identity_key: String,
 }
 
 const CASE_SELECT: &str = "SELECT c.id, c.reference, c.regime, c.kind, c.state, c.subject, \
-     c.requester_address, c.received_at, c.received_on, c.due_on, c.closed_on, c.assigned_to, \
+     c.requester_address, c.received_at, c.received_on, c.due_on, c.closed_on, c.closure, c.assigned_to, \
      r.name AS requester_name, r.identity_key \
      FROM cases c JOIN requesters r ON r.id = c.requester_id";
 
@@ -349,10 +353,12 @@ pub async fn set_case_state(
     case: CaseId,
     state: CaseState,
     closed_on: Option<jiff::civil::Date>,
+    closure: Option<Closure>,
 ) -> Result<()> {
-    sqlx::query("UPDATE cases SET state = $1, closed_on = $2 WHERE id = $3")
+    sqlx::query("UPDATE cases SET state = $1, closed_on = $2, closure = $3 WHERE id = $4")
         .bind(state.as_str())
         .bind(closed_on.map(|d| d.to_string()))
+        .bind(closure.map(Closure::as_str))
         .bind(case.0)
         .execute(&mut *conn)
         .await?;
@@ -539,6 +545,16 @@ impl Store {
         Ok(self.views(rows).await?.into_iter().next())
     }
 
+    /// Cases recorded as closed history by `foid import --history`.
+    pub async fn history_case_count(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE closure = $1")
+                .bind(Closure::History.as_str())
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     pub async fn case_count(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM cases")
             .fetch_one(&self.pool)
@@ -629,6 +645,7 @@ impl Store {
                 received_on: r.received_on,
                 due_on: r.due_on,
                 closed_on: r.closed_on,
+                closure: r.closure,
                 assigned_to: r.assigned_to,
                 flags: flags.remove(&r.id).unwrap_or_default(),
                 questions: questions.remove(&r.id).unwrap_or_default(),
