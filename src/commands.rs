@@ -406,7 +406,10 @@ pub async fn show(config: &Config, store: &Store, args: &ShowArgs) -> Result<Exi
         println!("Clock:     {left}");
     }
     for f in &case.flags {
-        println!("Flag:      {} {}", f.kind, f.evidence);
+        println!("Flag:      {}: {}", f.kind, f.detail);
+        if !f.related.is_empty() {
+            println!("           related: {}", f.related.join(", "));
+        }
     }
     println!("\nQuestions:");
     for q in &case.questions {

@@ -5,14 +5,15 @@ mod common;
 
 use foid::core::case::{Actor, CaseEvent, Direction, Disposition, RawId, Source};
 use foid::core::clock::Regime;
+use foid::core::flags::{Flag, FlagKind};
 use foid::core::intake::Kind;
 use foid::core::letters::Purpose;
 use foid::core::plan::NewCase;
 use foid::core::questions::{Part, Question};
+use foid::core::similarity::{self, Signature};
 use foid::store::{self, Checkpoint, NewOutboxMessage, NewRawMessage, RequesterIdentity, Store};
 use jiff::civil::date;
 use jiff::Timestamp;
-use serde_json::json;
 
 fn raw(uid: Option<i64>, body: &str) -> NewRawMessage {
     let bytes =
@@ -202,6 +203,10 @@ async fn contract(store: Store) {
                     parts: vec![],
                 },
             ],
+            signature: Signature::from_questions(vec![
+                similarity::terms("potholes reported ward"),
+                similarity::terms("pothole repairs spend"),
+            ]),
         },
         a1,
         now,
@@ -222,12 +227,43 @@ async fn contract(store: Store) {
     store::add_flag(
         &mut tx,
         case_id,
-        "repeat",
-        &json!({"cases": ["FOI-2025-00001"]}),
+        &Flag {
+            kind: FlagKind::Repeat,
+            related: vec!["FOI-2025-00001".into()],
+            score: 0.8,
+            detail: "s.14(2)".into(),
+            evidence: vec![],
+        },
         now,
     )
     .await
     .expect("flag");
+    // The signature is kept for the similarity index, bytes intact.
+    let signatures = store::signatures_after(&mut tx, 0, 10)
+        .await
+        .expect("signatures");
+    assert_eq!(signatures.len(), 1);
+    assert_eq!(signatures[0].0, case_id.0);
+    assert_eq!(
+        Signature::from_bytes(&signatures[0].1).map(|s| s.questions.len()),
+        Some(2)
+    );
+    let (own, recent) = store::requester_cases(
+        &mut tx,
+        "alice@public.test",
+        "ALICE@public.test",
+        date(2026, 11, 1),
+        10,
+    )
+    .await
+    .expect("own cases");
+    assert_eq!((own, recent), (vec![case_id.0], 1));
+    let earlier = store::earlier_cases(&mut tx, &[case_id.0])
+        .await
+        .expect("earlier");
+    assert_eq!(earlier.len(), 1);
+    assert_eq!(earlier[0].1.reference, "FOI-2026-00002");
+    assert_eq!(earlier[0].1.questions.len(), 2);
     store::link_message(&mut tx, "<one@public.test>", case_id, Direction::In)
         .await
         .expect("link");
@@ -324,6 +360,8 @@ async fn contract(store: Store) {
     assert_eq!(view.questions[0].question.parts[0].text, "by ward");
     assert_eq!(view.questions[1].question.options, vec!["0%", "100%"]);
     assert_eq!(view.flags.len(), 1);
+    assert_eq!(view.flags[0].kind, "repeat");
+    assert_eq!(view.flags[0].related, vec!["FOI-2025-00001".to_string()]);
     assert_eq!(store.cases(true).await.expect("cases").len(), 1);
     let events = store.case_events(case_id).await.expect("events");
     assert_eq!(events.len(), 1);

@@ -43,6 +43,10 @@ pub struct Config {
     pub breach_check: BreachCheck,
     #[serde(default)]
     pub import: Import,
+    /// `[similarity]`: when a new request is flagged as a repeat,
+    /// duplicate, aggregation, campaign or for volume.
+    #[serde(default)]
+    pub similarity: crate::core::flags::Settings,
     pub trust: Option<Trust>,
     /// The token source for `auth = "oauth2"` in `[imap]` or `[smtp]`.
     pub oauth2: Option<OAuth2>,
@@ -559,6 +563,7 @@ impl Config {
             holidays: Holidays::default(),
             intake: Intake::default(),
             import: Import::default(),
+            similarity: Default::default(),
             approval: Approval::default(),
             breach_check: BreachCheck::default(),
             trust: None,
@@ -779,6 +784,49 @@ impl Config {
                 "[approval] code_ttl_hours",
                 "must be between 1 and 720 (30 days)".into(),
             );
+        }
+        let s = &self.similarity;
+        for (key, value) in [
+            ("similar", s.similar),
+            ("related", s.related),
+            ("question", s.question),
+        ] {
+            if !(0.05..=1.0).contains(&value) {
+                bad(
+                    &format!("[similarity] {key}"),
+                    format!("must be a score between 0.05 and 1 (not {value})"),
+                );
+            }
+        }
+        if s.related > s.similar {
+            bad(
+                "[similarity] related",
+                "must not be above [similarity] similar (related requests include the similar ones)".into(),
+            );
+        }
+        for (key, value) in [
+            (
+                "reasonable_interval_working_days",
+                s.reasonable_interval_working_days,
+            ),
+            ("aggregation_working_days", s.aggregation_working_days),
+            ("campaign_working_days", s.campaign_working_days),
+            ("volume_working_days", s.volume_working_days),
+        ] {
+            if !(1..=2600).contains(&value) {
+                bad(
+                    &format!("[similarity] {key}"),
+                    "must be between 1 and 2600 working days".into(),
+                );
+            }
+        }
+        for (key, value) in [
+            ("campaign_requesters", s.campaign_requesters),
+            ("volume_requests", s.volume_requests),
+        ] {
+            if value < 2 {
+                bad(&format!("[similarity] {key}"), "must be at least 2".into());
+            }
         }
         if !(0..=36_500).contains(&self.import.history_older_than_days) {
             bad(

@@ -265,6 +265,10 @@ pub struct QuestionOutcome {
     pub number: u32,
     #[serde(flatten)]
     pub outcome: Outcome,
+    /// The answer as sent, kept so a repeat of the request can be shown
+    /// what the council said then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
 }
 
 /// How a case was closed.
@@ -454,6 +458,10 @@ pub enum CaseEvent {
     Reopened {
         reason: String,
     },
+    /// A flag for the officers (s.14, s.12), with its evidence.
+    Flagged {
+        flag: crate::core::flags::Flag,
+    },
 }
 
 impl CaseEvent {
@@ -483,6 +491,7 @@ impl CaseEvent {
             CaseEvent::ClarificationArrived { .. } => "clarification_arrived",
             CaseEvent::Assigned { .. } => "assigned",
             CaseEvent::Note { .. } => "note",
+            CaseEvent::Flagged { .. } => "flagged",
             CaseEvent::RegimeChanged { .. } => "regime_changed",
             CaseEvent::Closed { .. } => "closed",
             CaseEvent::Reopened { .. } => "reopened",
@@ -617,12 +626,14 @@ mod tests {
                     QuestionOutcome {
                         number: 1,
                         outcome: Outcome::Answered,
+                        answer: None,
                     },
                     QuestionOutcome {
                         number: 2,
                         outcome: Outcome::Exempt {
                             section: "s40(2)".into(),
                         },
+                        answer: None,
                     },
                 ],
                 reason: String::new(),
@@ -632,6 +643,20 @@ mod tests {
             let back = CaseEvent::from_columns(e.kind(), &e.detail().to_string()).expect("decodes");
             assert_eq!(back, e);
         }
+    }
+
+    #[test]
+    fn a_question_outcome_with_its_answer_reads_as_an_outcome() {
+        let stored = serde_json::to_string(&QuestionOutcome {
+            number: 2,
+            outcome: Outcome::Answered,
+            answer: Some("We hold 14.".into()),
+        })
+        .expect("json");
+        let outcome: Outcome = serde_json::from_str(&stored).expect("outcome");
+        assert_eq!(outcome, Outcome::Answered);
+        let back: QuestionOutcome = serde_json::from_str(&stored).expect("back");
+        assert_eq!(back.answer.as_deref(), Some("We hold 14."));
     }
 
     #[test]

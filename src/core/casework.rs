@@ -1155,6 +1155,20 @@ impl Work<'_> {
         for q in &c.questions {
             out.push_str(&format!("  {}. {}\n", q.number, q.text));
         }
+        let flags: Vec<String> = c
+            .events
+            .iter()
+            .filter_map(|e| match &e.event {
+                CaseEvent::Flagged { flag } => Some(flag.summary()),
+                _ => None,
+            })
+            .collect();
+        if !flags.is_empty() {
+            out.push_str("\nFlags (advice; officers decide):\n");
+            for f in flags {
+                out.push_str(&format!("  - {f}\n"));
+            }
+        }
         out.push_str("\nHistory (latest last):\n");
         let skip = c.events.len().saturating_sub(20);
         for e in c.events.iter().skip(skip) {

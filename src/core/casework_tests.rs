@@ -176,7 +176,8 @@ fn apply(case: &mut CaseSnapshot, plan: &Plan, now: Timestamp) {
             Effect::Event { .. }
             | Effect::LinkMessage { .. }
             | Effect::Queue(_)
-            | Effect::ReleaseHeld { .. } => {}
+            | Effect::ReleaseHeld { .. }
+            | Effect::RaiseFlag(_) => {}
             Effect::SetState { state, .. } => case.state = *state,
             Effect::SetRegime(r) => case.regime = *r,
             Effect::SetDue(d) => case.due_on = *d,

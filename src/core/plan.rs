@@ -44,6 +44,8 @@ pub struct NewCase {
     pub request_message_id: String,
     pub request_text: String,
     pub questions: Vec<Question>,
+    /// What later requests are compared with (`core::similarity`).
+    pub signature: crate::core::similarity::Signature,
 }
 
 /// A draft to record.
@@ -103,6 +105,8 @@ pub enum Effect {
     UseCode(CodeId),
     /// Render and queue a mail, linking its Message-ID to the case.
     Queue(OutgoingMail),
+    /// Store a flag on the case (the `flags` table; the log has its event).
+    RaiseFlag(crate::core::flags::Flag),
     /// A held message became the plan's case.
     ReleaseHeld {
         raw_message_id: i64,

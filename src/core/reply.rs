@@ -173,6 +173,7 @@ pub fn compose_draft(f: &LetterFor<'_>, body: &str) -> Result<Letter, Vec<String
             .map(|q| QuestionOutcome {
                 number: q.number,
                 outcome: Outcome::Answered,
+                answer: None,
             })
             .collect();
         return Ok(Letter {
@@ -197,6 +198,7 @@ pub fn compose_draft(f: &LetterFor<'_>, body: &str) -> Result<Letter, Vec<String
                 outcomes.push(QuestionOutcome {
                     number: q.number,
                     outcome,
+                    answer: (!answer.is_empty()).then(|| answer.clone()),
                 });
                 items.push(Item {
                     number: q.number,
@@ -255,6 +257,7 @@ pub fn compose_refusal(f: &LetterFor<'_>, ground: &RefusalGround, reasons: &str)
                 outcome: Outcome::Refused {
                     section: section.clone(),
                 },
+                answer: None,
             })
             .collect(),
         notes: vec![],

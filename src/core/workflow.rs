@@ -11,10 +11,12 @@ use super::case::{
     Actor, CaseEvent, CaseId, CaseSnapshot, CaseState, Closure, Direction, Disposition, RawId,
 };
 use super::clock::{self, ClockEvent, ClockState, Regime};
+use super::flags::Flag;
 use super::intake::{Classification, IncomingMessage, Kind, Requester};
 use super::letters::{self, CaseFacts};
 use super::plan::{Effect, NewCase, Plan, Target};
-use super::questions;
+use super::questions::{self, Questions};
+use super::similarity::Signature;
 use super::trust;
 
 /// At most this many acknowledgements go to one address per day: a loop
@@ -157,6 +159,22 @@ pub struct NewRequest<'a> {
     pub reviewed: Option<(CaseId, String)>,
     /// Past mail imported as history: the case is recorded closed.
     pub history: bool,
+    /// The request's questions ([`questions_of`]).
+    pub split: Questions,
+    /// What later requests are compared with.
+    pub signature: Signature,
+    /// What the earlier cases say about it (`core::flags`).
+    pub flags: Vec<Flag>,
+}
+
+/// A new request's questions: a review and a subject access request are
+/// one ask each; anything else is split into its questions.
+pub fn questions_of(kind: Kind, text: &str) -> Questions {
+    match kind {
+        Kind::Review => questions::review_request(text),
+        Kind::Sar => questions::subject_access_request(text),
+        _ => questions::split_questions(text),
+    }
 }
 
 /// Why a history case is closed, on its `closed` event.
@@ -175,11 +193,7 @@ pub fn plan_new_case(
         date: r.received_on,
     }];
     let due_on = clock::case_clock(r.regime, region, &events, calendar, r.received_on).due;
-    let split = match r.classification.kind {
-        Kind::Review => questions::review_request(&r.msg.new_text),
-        Kind::Sar => questions::subject_access_request(&r.msg.new_text),
-        _ => questions::split_questions(&r.msg.new_text),
-    };
+    let split = &r.split;
     let mut plan = Plan::new(Target::NewCase(Box::new(NewCase {
         reference: r.reference.clone(),
         regime: r.regime,
@@ -196,6 +210,7 @@ pub fn plan_new_case(
         request_message_id: r.msg.message_id.clone().unwrap_or_default(),
         request_text: r.msg.new_text.clone(),
         questions: split.questions.clone(),
+        signature: r.signature.clone(),
     })));
     plan.event(
         Actor::Foid,
@@ -235,6 +250,11 @@ pub fn plan_new_case(
         plan.disposition = Some(Disposition::Processed(r.classification.kind));
         return plan;
     }
+    for flag in &r.flags {
+        plan.push(Effect::RaiseFlag(flag.clone()));
+        plan.event(Actor::Foid, CaseEvent::Flagged { flag: flag.clone() });
+    }
+    let flag_lines: Vec<String> = r.flags.iter().map(Flag::summary).collect();
     let facts = CaseFacts {
         council_name: council.name,
         council_address: council.address,
@@ -250,7 +270,7 @@ pub fn plan_new_case(
         due_on,
         questions: &split.questions,
         notes: &split.notes,
-        flags: &[],
+        flags: &flag_lines,
         request_text: &r.msg.new_text,
     };
     if r.acknowledge {

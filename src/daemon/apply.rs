@@ -60,6 +60,7 @@ pub async fn apply(ctx: &Context, tx: &mut Tx, plan: &Plan, raw: Option<RawId>) 
                 closed_on,
                 closure,
             } => store::set_case_state(tx, this()?, *state, *closed_on, *closure).await?,
+            Effect::RaiseFlag(flag) => store::add_flag(tx, this()?, flag, now).await?,
             Effect::SetRegime(regime) => store::set_case_regime(tx, this()?, *regime).await?,
             Effect::SetDue(due) => store::set_due_on(tx, this()?, *due).await?,
             Effect::SetAssignee(a) => store::set_assignee(tx, this()?, a.as_deref()).await?,

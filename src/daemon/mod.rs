@@ -9,6 +9,7 @@ pub mod ingest;
 pub mod maildir;
 pub mod process;
 pub mod send;
+pub mod similarity;
 pub mod supervise;
 
 use std::path::{Path, PathBuf};
@@ -48,6 +49,8 @@ pub struct Context {
     pub instance: String,
     /// What draft attachments are checked for.
     pub breach_policy: std::sync::Arc<crate::core::breach_check::Policy>,
+    /// Past requests' signatures, for repeat detection.
+    pub similarity: std::sync::Mutex<crate::store::similarity_index::SimilarityIndex>,
 }
 
 impl Context {
@@ -62,7 +65,9 @@ impl Context {
             warn!("no [trust] mode is configured: officers' #commands will be quarantined, not obeyed");
         }
         let approval_key = load_approval_key(&config)?;
+        let similarity = similarity::load_index(&store).await?;
         Ok(Context {
+            similarity,
             breach_policy: std::sync::Arc::new(config.breach_policy()),
             region: config.region(),
             tz: config.timezone(),

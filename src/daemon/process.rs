@@ -9,6 +9,7 @@ use tracing::{info, warn};
 
 use super::apply::apply;
 use super::attachment_check;
+use super::similarity;
 use super::Context;
 use crate::core::approval;
 use crate::core::case::{CaseId, Disposition, DraftState, RawId, RawState};
@@ -21,6 +22,7 @@ use crate::core::letters::{self, Purpose};
 use crate::core::message_id;
 use crate::core::plan::{Plan, Target};
 use crate::core::reference;
+use crate::core::similarity::Signature;
 use crate::core::trust;
 use crate::core::workflow::{self, Council, IntakeContext, IntakeDecision, NewRequest};
 use crate::mail::message::read_message;
@@ -277,6 +279,25 @@ async fn new_request<'a>(
         Some(case) => Some((case, store::case_reference(tx, case).await?)),
         None => None,
     };
+    let kind = o.classification.kind;
+    let split = workflow::questions_of(kind, &o.msg.new_text);
+    let history = ctx.is_history(raw);
+    // History is the past being loaded, not work; a review and a subject
+    // access request are not FOI requests that s.14 or s.12 speak of.
+    let signature = Signature::of_request(&split.questions, &o.msg.new_text);
+    let flags = if history || matches!(kind, Kind::Review | Kind::Sar) {
+        Vec::new()
+    } else {
+        similarity::flags_for(
+            ctx,
+            tx,
+            o.requester,
+            received_on,
+            &split.questions,
+            &signature,
+        )
+        .await?
+    };
     Ok(NewRequest {
         raw_id: raw.raw_id(),
         msg: o.msg,
@@ -289,7 +310,10 @@ async fn new_request<'a>(
         regime: o.regime,
         acknowledge: o.acknowledge,
         reviewed,
-        history: ctx.is_history(raw),
+        history,
+        split,
+        signature,
+        flags,
     })
 }
 

@@ -13,6 +13,7 @@ use crate::core::case::{
     QuestionOutcome, RawId, RequesterId,
 };
 use crate::core::clock::Regime;
+use crate::core::flags::Flag;
 use crate::core::intake::Kind;
 use crate::core::plan::NewCase;
 use crate::core::questions::Question;
@@ -66,9 +67,18 @@ pub struct RequesterView {
     pub identity: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A stored flag as `foid show --json` gives it: `kind`, `related`
+/// (references), `score`, `detail` and the `evidence` per related case.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct FlagView {
     pub kind: String,
+    #[serde(default)]
+    pub related: Vec<String>,
+    #[serde(default)]
+    pub score: Option<f64>,
+    #[serde(default)]
+    pub detail: String,
+    #[serde(default)]
     pub evidence: serde_json::Value,
 }
 
@@ -192,6 +202,11 @@ pub async fn insert_case(
     .fetch_one(&mut *conn)
     .await
     .with_context(|| format!("creating case {}", case.reference))?;
+    sqlx::query("INSERT INTO case_signatures (case_id, signature) VALUES ($1, $2)")
+        .bind(id)
+        .bind(case.signature.to_bytes())
+        .execute(&mut *conn)
+        .await?;
     for q in &case.questions {
         sqlx::query(
             "INSERT INTO questions (case_id, number, text, options_json, parts_json)
@@ -208,19 +223,20 @@ pub async fn insert_case(
     Ok(CaseId(id))
 }
 
+/// Stores a flag: its kind, and the whole flag as JSON (what `foid show`
+/// prints under `flags`).
 pub async fn add_flag(
     conn: &mut AnyConnection,
     case: CaseId,
-    kind: &str,
-    evidence: &serde_json::Value,
+    flag: &Flag,
     now: jiff::Timestamp,
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO flags (case_id, kind, evidence_json, created_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(case.0)
-    .bind(kind)
-    .bind(evidence.to_string())
+    .bind(flag.kind.as_str())
+    .bind(serde_json::to_string(flag)?)
     .bind(to_secs(now))
     .execute(&mut *conn)
     .await?;
@@ -408,8 +424,10 @@ pub async fn set_outcomes(
     outcomes: &[QuestionOutcome],
 ) -> Result<()> {
     for o in outcomes {
+        // The outcome and the answer sent (`foid show` reads the outcome,
+        // repeat detection the answer).
         sqlx::query("UPDATE questions SET outcome_json = $1 WHERE case_id = $2 AND number = $3")
-            .bind(serde_json::to_string(&o.outcome)?)
+            .bind(serde_json::to_string(o)?)
             .bind(case.0)
             .bind(i64::from(o.number))
             .execute(&mut *conn)
@@ -622,10 +640,15 @@ impl Store {
         }
         let mut flags: BTreeMap<i64, Vec<FlagView>> = BTreeMap::new();
         for (case_id, kind, evidence) in flag_rows {
-            flags.entry(case_id).or_default().push(FlagView {
+            // A row that does not decode is still shown, as it was stored.
+            let view = serde_json::from_str(&evidence).unwrap_or_else(|_| FlagView {
                 kind,
-                evidence: serde_json::from_str(&evidence).unwrap_or(serde_json::Value::Null),
+                related: Vec::new(),
+                score: None,
+                detail: evidence,
+                evidence: serde_json::Value::Null,
             });
+            flags.entry(case_id).or_default().push(view);
         }
         Ok(rows
             .into_iter()

@@ -9,6 +9,8 @@ mod drafts;
 mod events;
 mod outbox;
 mod raw;
+mod similarity;
+pub mod similarity_index;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -22,6 +24,7 @@ pub use drafts::*;
 pub use events::*;
 pub use outbox::*;
 pub use raw::*;
+pub use similarity::*;
 
 use crate::config::redact_url;
 
