@@ -6,24 +6,14 @@ mod common;
 
 use std::path::Path;
 
-use foid::config::Config;
-use foid::daemon::{self, Context};
-use foid::store::Store;
+use foid::daemon::Context;
 
 async fn context(dir: &Path) -> Context {
-    let text = common::local_config_text(&dir.join("link.db"), dir);
-    let config = Config::parse(&text, Path::new("t.toml")).expect("config");
-    let store = Store::open(&config.database.url).await.expect("store");
-    store.migrate().await.expect("migrate");
-    Context::new(config, store).await.expect("context")
+    common::local_context(dir).await
 }
 
 async fn import(ctx: &Context, dir: &Path, name: &str, text: &str) {
-    let path = dir.join(name);
-    std::fs::write(&path, text.replace('\n', "\r\n")).expect("write");
-    daemon::import::import_paths(ctx, &[path])
-        .await
-        .expect("import");
+    common::import_text(ctx, dir, name, text).await
 }
 
 /// The one case, and the acknowledgement queued for it.

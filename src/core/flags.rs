@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::calendar::{Calendar, WorkingDays};
 use super::case::{CaseState, Closure, Outcome, QuestionOutcome};
+use super::intake::organisation_of;
 use super::questions::Question;
 use super::similarity::Comparison;
 
@@ -218,39 +219,6 @@ impl Earlier {
     }
 }
 
-/// Public webmail and request-platform domains: a shared domain there says
-/// nothing about acting in concert.
-const SHARED_DOMAINS: &[&str] = &[
-    "gmail.com",
-    "googlemail.com",
-    "hotmail.com",
-    "hotmail.co.uk",
-    "outlook.com",
-    "live.com",
-    "live.co.uk",
-    "msn.com",
-    "yahoo.com",
-    "yahoo.co.uk",
-    "icloud.com",
-    "me.com",
-    "aol.com",
-    "btinternet.com",
-    "sky.com",
-    "virginmedia.com",
-    "talktalk.net",
-    "protonmail.com",
-    "proton.me",
-    "gmx.com",
-    "gmx.co.uk",
-    "mail.com",
-    "whatdotheyknow.com",
-];
-
-fn organisation(address: &str) -> Option<String> {
-    let domain = address.rsplit_once('@')?.1.to_ascii_lowercase();
-    (!SHARED_DOMAINS.contains(&domain.as_str())).then_some(domain)
-}
-
 /// Within `limit` working days of each other (cheap when far apart).
 fn within(calendar: &Calendar, a: Date, b: Date, limit: i32) -> bool {
     let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
@@ -322,12 +290,12 @@ pub fn assess(
         flags.push(flag);
     }
 
-    let org = organisation(new.address);
+    let org = organisation_of(new.address);
     let aggregated: Vec<&Earlier> = earlier
         .iter()
         .filter(|e| {
             e.same_requester(new)
-                || (org.is_some() && organisation(&e.address) == org)
+                || (org.is_some() && organisation_of(&e.address) == org)
                 || e.comparison.score >= settings.similar
         })
         .filter(|e| e.comparison.score >= settings.related)

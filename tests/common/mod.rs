@@ -480,3 +480,25 @@ pub fn check_config_connect(config: &Path, more: &[&str]) -> (bool, String, Stri
     args.extend_from_slice(more);
     run_foid(&args)
 }
+
+/// A processing context on a fresh SQLite database in `dir`, no servers.
+pub async fn local_context(dir: &Path) -> foid::daemon::Context {
+    let text = local_config_text(&dir.join("local.db"), dir);
+    let config = foid::config::Config::parse(&text, Path::new("t.toml")).expect("config");
+    let store = foid::store::Store::open(&config.database.url)
+        .await
+        .expect("store");
+    store.migrate().await.expect("migrate");
+    foid::daemon::Context::new(config, store)
+        .await
+        .expect("context")
+}
+
+/// Writes `text` (LF line ends, made CRLF) to `dir/name` and imports it.
+pub async fn import_text(ctx: &foid::daemon::Context, dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    std::fs::write(&path, text.replace('\n', "\r\n")).expect("write");
+    foid::daemon::import::import_paths(ctx, &[path])
+        .await
+        .expect("import");
+}
