@@ -130,7 +130,7 @@ fn main() {
                 (request(&mut rng), None)
             };
             let t = Instant::now();
-            let cands = index.candidates(&probe.request, None);
+            let cands = index.candidates(&probe.request, None, 0.15);
             let mut best: Option<(i64, f64)> = None;
             for (case, old) in &cands {
                 let c = compare(&probe, old, 0.5, &index.weights);

@@ -192,3 +192,20 @@ fn show_pair() {
         println!("{:?}", compared(p));
     }
 }
+
+/// The index's quick overlap check (half the `related` score, on the whole
+/// requests' terms) must never drop a pair that the full score keeps.
+#[test]
+fn the_quick_overlap_check_keeps_every_related_pair() {
+    let s = Settings::default();
+    let mut lowest = f64::MAX;
+    for p in corpus() {
+        let (a, b) = (signature(&p.a), signature(&p.b));
+        let c = compare(&b, &a, s.question, weights());
+        if c.score >= s.related {
+            lowest = lowest.min(b.request.jaccard(&a.request));
+        }
+    }
+    println!("lowest whole-request overlap among related pairs: {lowest:.3}");
+    assert!(lowest >= s.related / 2.0, "{lowest}");
+}

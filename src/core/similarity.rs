@@ -222,19 +222,25 @@ pub fn compare(
     weights: &TermWeights,
 ) -> Comparison {
     let overall = weights.jaccard(&new.request, &old.request);
-    let best = |q: &Terms, others: &[Terms]| -> (usize, f64) {
-        others
-            .iter()
-            .enumerate()
-            .map(|(i, o)| (i, question_score(q, o, weights)))
-            .fold((0, 0.0), |acc, x| if x.1 > acc.1 { x } else { acc })
+    let new_w: Vec<f64> = new.questions.iter().map(|q| weights.total(q)).collect();
+    let old_w: Vec<f64> = old.questions.iter().map(|q| weights.total(q)).collect();
+    // Every pair once: scores[i * old + j].
+    let width = old.questions.len();
+    let mut scores = Vec::with_capacity(new.questions.len() * width);
+    for (q, wq) in new.questions.iter().zip(&new_w) {
+        for (o, wo) in old.questions.iter().zip(&old_w) {
+            scores.push(question_score(q, o, *wq, *wo, weights));
+        }
+    }
+    let at = |i: usize, j: usize| scores.get(i * width + j).copied().unwrap_or(0.0);
+    let best_of = |pairs: &mut dyn Iterator<Item = (usize, f64)>| {
+        pairs.fold((0, 0.0), |acc, x| if x.1 > acc.1 { x } else { acc })
     };
     let mut weighted = 0.0;
     let mut weight = 0.0;
     let mut matches = Vec::new();
-    for (i, q) in new.questions.iter().enumerate() {
-        let (j, s) = best(q, &old.questions);
-        let w = weights.total(q);
+    for (i, w) in new_w.iter().enumerate() {
+        let (j, s) = best_of(&mut (0..width).map(|j| (j, at(i, j))));
         weighted += s * w;
         weight += w;
         if s >= question_threshold {
@@ -245,9 +251,8 @@ pub fn compare(
             });
         }
     }
-    for q in &old.questions {
-        let (_, s) = best(q, &new.questions);
-        let w = weights.total(q);
+    for (j, w) in old_w.iter().enumerate() {
+        let (_, s) = best_of(&mut (0..new_w.len()).map(|i| (i, at(i, j))));
         weighted += s * w;
         weight += w;
     }
@@ -263,17 +268,19 @@ pub fn compare(
     }
 }
 
-/// Two questions: the Jaccard index, raised when one's terms are nearly
-/// all in the other (a question with a qualifier added is the same ask).
-fn question_score(a: &Terms, b: &Terms, weights: &TermWeights) -> f64 {
-    let smaller = weights.total(a).min(weights.total(b));
-    if smaller == 0.0 {
+/// Two questions (with their total weights): the weighted Jaccard index,
+/// raised when one's terms are nearly all in the other (a question with a
+/// qualifier added is the same ask).
+fn question_score(a: &Terms, b: &Terms, wa: f64, wb: f64, weights: &TermWeights) -> f64 {
+    let smaller = wa.min(wb);
+    if smaller <= 0.0 {
         return 0.0;
     }
-    let both = weights.shared(a, b);
-    let jaccard = weights.jaccard(a, b);
+    let (count, both) = weights.shared(a, b);
+    let either = wa + wb - both;
+    let jaccard = if either <= 0.0 { 0.0 } else { both / either };
     // Containment alone would make a short question match any long one.
-    if a.shared(b) >= 3 && a.len().min(b.len()) >= 4 {
+    if count >= 3 && a.len().min(b.len()) >= 4 {
         jaccard.max(0.8 * both / smaller)
     } else {
         jaccard
@@ -288,7 +295,27 @@ fn question_score(a: &Terms, b: &Terms, weights: &TermWeights) -> f64 {
 #[derive(Debug, Clone, Default)]
 pub struct TermWeights {
     documents: u32,
-    frequency: HashMap<u32, u32>,
+    frequency: HashMap<u32, u32, std::hash::BuildHasherDefault<TermHasher>>,
+}
+
+/// Terms are already well-mixed hashes: the map need not hash them again.
+#[derive(Debug, Default)]
+pub struct TermHasher(u64);
+
+impl std::hash::Hasher for TermHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.0 = mix(u64::from(n));
+    }
 }
 
 impl TermWeights {
@@ -309,26 +336,28 @@ impl TermWeights {
         t.as_slice().iter().map(|x| self.weight(*x)).sum()
     }
 
-    fn shared(&self, a: &Terms, b: &Terms) -> f64 {
+    /// Terms in both: how many, and their weight.
+    fn shared(&self, a: &Terms, b: &Terms) -> (usize, f64) {
         let (a, b) = (a.as_slice(), b.as_slice());
-        let (mut i, mut j, mut sum) = (0, 0, 0.0);
+        let (mut i, mut j, mut n, mut sum) = (0, 0, 0, 0.0);
         while let (Some(x), Some(y)) = (a.get(i), b.get(j)) {
             match x.cmp(y) {
                 std::cmp::Ordering::Less => i += 1,
                 std::cmp::Ordering::Greater => j += 1,
                 std::cmp::Ordering::Equal => {
+                    n += 1;
                     sum += self.weight(*x);
                     i += 1;
                     j += 1;
                 }
             }
         }
-        sum
+        (n, sum)
     }
 
     /// The weighted Jaccard index.
     pub fn jaccard(&self, a: &Terms, b: &Terms) -> f64 {
-        let both = self.shared(a, b);
+        let (_, both) = self.shared(a, b);
         let either = self.total(a) + self.total(b) - both;
         if either <= 0.0 {
             0.0

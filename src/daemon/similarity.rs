@@ -92,7 +92,10 @@ pub async fn flags_for(
     let mut scored: Vec<(i64, similarity::Comparison)> = {
         let index = lock(&ctx.similarity);
         let mut scored: Vec<(i64, similarity::Comparison)> = index
-            .candidates(&signature.request, None)
+            // Half the lowest score that matters: the question-by-question
+            // score can be well above the whole-request overlap
+            // (tests/similarity.rs checks the margin on the labelled pairs).
+            .candidates(&signature.request, None, settings.related / 2.0)
             .into_iter()
             .map(|(case, old)| {
                 (

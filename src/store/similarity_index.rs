@@ -6,13 +6,14 @@
 //! opened.
 //!
 //! Layout, for a national-scale history in little memory: every
-//! signature's words in one arena; per band a sorted array of
+//! signature's words in one arena (the whole request's terms first, for a
+//! quick overlap check, then each question's); per band a sorted array of
 //! (key, document) pairs searched by bisection, plus a short unsorted tail
 //! for recent inserts that is merged in when it grows.
 
 use std::collections::HashMap;
 
-use crate::core::similarity::{band_keys, Signature, TermWeights, Terms, BANDS};
+use crate::core::similarity::{band_keys, jaccard, Signature, TermWeights, Terms, BANDS};
 
 /// Inserts kept unsorted before a band is re-sorted (at least; the tail
 /// may grow to an eighth of the sorted part, so loading stays n log n).
@@ -108,6 +109,8 @@ impl SimilarityIndex {
         self.known.insert(case_id, doc);
         self.weights.add(&signature.request);
         self.docs.push((case_id, self.arena.len() as u32));
+        self.arena.push(signature.request.len() as u32);
+        self.arena.extend_from_slice(signature.request.as_slice());
         self.arena.push(signature.questions.len() as u32);
         for q in &signature.questions {
             self.arena.push(q.len() as u32);
@@ -125,9 +128,16 @@ impl SimilarityIndex {
         }
     }
 
-    /// Cases sharing at least one band with `terms`, with their
-    /// signatures; `exclude` is the new case itself.
-    pub fn candidates(&self, terms: &Terms, exclude: Option<i64>) -> Vec<(i64, Signature)> {
+    /// Cases sharing at least one band with `terms` and at least
+    /// `min_overlap` of their terms (Jaccard index, checked in place before
+    /// anything is decoded), with their signatures; `exclude` is the new
+    /// case itself.
+    pub fn candidates(
+        &self,
+        terms: &Terms,
+        exclude: Option<i64>,
+        min_overlap: f64,
+    ) -> Vec<(i64, Signature)> {
         let Some(keys) = band_keys(terms) else {
             return Vec::new();
         };
@@ -140,8 +150,19 @@ impl SimilarityIndex {
         docs.into_iter()
             .filter_map(|d| self.docs.get(d as usize))
             .filter(|(case, _)| Some(*case) != exclude)
+            .filter(|(_, at)| {
+                self.union_at(*at)
+                    .is_some_and(|u| jaccard(terms.as_slice(), u) >= min_overlap)
+            })
             .filter_map(|(case, at)| Some((*case, self.signature_at(*at)?)))
             .collect()
+    }
+
+    /// The whole request's terms of the signature at `at`.
+    fn union_at(&self, at: u32) -> Option<&[u32]> {
+        let i = at as usize;
+        let n = *self.arena.get(i)? as usize;
+        self.arena.get(i + 1..i + 1 + n)
     }
 
     /// The signature of an indexed case.
@@ -161,6 +182,7 @@ impl SimilarityIndex {
 
     fn signature_at(&self, at: u32) -> Option<Signature> {
         let mut i = at as usize;
+        i += 1 + *self.arena.get(i)? as usize;
         let count = *self.arena.get(i)?;
         i += 1;
         let mut questions = Vec::with_capacity(count as usize);
@@ -225,13 +247,13 @@ mod tests {
             "claims paid",
         ]);
         let found: Vec<i64> = index
-            .candidates(&probe.request, None)
+            .candidates(&probe.request, None, 0.1)
             .into_iter()
             .map(|(c, _)| c)
             .collect();
         assert_eq!(found, vec![1]);
         assert_eq!(index.signature(1), Some(potholes));
-        assert!(index.candidates(&probe.request, Some(1)).is_empty());
+        assert!(index.candidates(&probe.request, Some(1), 0.1).is_empty());
         assert_eq!(index.high_water, TAIL as i64 + 9);
     }
 }
