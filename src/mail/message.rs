@@ -325,8 +325,15 @@ fn prescan(raw: &[u8]) -> Result<(), MessageError> {
     }
     // Every nested message is a message/rfc822 (or message/global) part, or
     // a part of a multipart/digest: count those, generously.
-    let mut embedded = count_ci(raw, b"message/rfc822") + count_ci(raw, b"message/global");
-    if count_ci(raw, b"multipart/digest") > 0 {
+    let (mut embedded, mut digest) = (0, false);
+    for m in NESTING.find_iter(raw) {
+        if m.as_bytes().eq_ignore_ascii_case(b"multipart/digest") {
+            digest = true;
+        } else {
+            embedded += 1;
+        }
+    }
+    if digest {
         embedded += raw
             .split(|b| *b == b'\n')
             .filter(|line| line.starts_with(b"--"))
@@ -345,24 +352,13 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Case-insensitive occurrences of an ASCII needle.
-fn count_ci(hay: &[u8], needle: &[u8]) -> usize {
-    let Some(&first) = needle.first() else {
-        return 0;
-    };
-    let first = first.to_ascii_lowercase();
-    let mut count = 0;
-    for (i, b) in hay.iter().enumerate() {
-        if b.to_ascii_lowercase() == first
-            && hay
-                .get(i..i + needle.len())
-                .is_some_and(|w| w.eq_ignore_ascii_case(needle))
-        {
-            count += 1;
-        }
-    }
-    count
-}
+/// The content types that nest messages: one pass over the raw bytes
+/// (a literal search, vectorised), where three byte-by-byte scans were.
+static NESTING: std::sync::LazyLock<regex::bytes::Regex> = std::sync::LazyLock::new(|| {
+    #[allow(clippy::expect_used)] // a constant pattern, covered by the tests
+    regex::bytes::Regex::new(r"(?i-u)message/rfc822|message/global|multipart/digest")
+        .expect("valid constant regex")
+});
 
 /// MIME nesting depth (the top level is 1), walking the parsed tree without
 /// recursion; stops counting once past `limit`.
