@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use foid::core::intake::IntakePolicy;
-use foid::core::{message_text, questions};
+use foid::core::{html_text, message_text, questions};
 use foid::mail::message::{parse_request, read_message, ParsedRequest};
 use proptest::prelude::*;
 use serde::Deserialize;
@@ -474,7 +474,7 @@ proptest! {
     fn text_functions_never_panic(s in "\\PC{0,400}") {
         let _ = questions::split_questions(&s);
         let _ = message_text::extract(&s);
-        let _ = message_text::html_to_text(&s);
+        let _ = html_text::html_to_text(&s);
     }
 
     #[test]

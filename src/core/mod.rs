@@ -10,6 +10,7 @@ pub mod clock;
 pub mod commands;
 pub mod exemptions;
 pub mod flags;
+pub mod html_text;
 pub mod intake;
 pub mod letters;
 pub mod message_id;

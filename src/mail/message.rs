@@ -17,8 +17,8 @@ use serde::Serialize;
 
 use crate::core::intake::{self, IncomingMessage, IntakePolicy, Kind, Requester};
 use crate::core::letters::Attachment;
-use crate::core::message_text;
 use crate::core::questions::{self, Question, Questions};
+use crate::core::{html_text, message_text};
 
 /// Whole-message backstop (the IMAP stage caps size earlier).
 pub const MAX_MESSAGE_BYTES: usize = 64 << 20;
@@ -456,7 +456,7 @@ fn body_text(message: &Message<'_>) -> String {
                         t.to_string()
                     }
                 }
-                PartType::Html(h) => message_text::html_to_text(h),
+                PartType::Html(h) => html_text::html_to_text(h),
                 _ => continue,
             };
             if text.trim().is_empty() {

@@ -3,7 +3,7 @@
 //! line. Nothing in a text file is hidden, but personal data can be in it.
 
 use super::personal_data::Scanner;
-use crate::core::message_text;
+use crate::core::html_text;
 
 /// Mostly printable UTF-8 (or Latin-1 without control bytes).
 pub(crate) fn looks_like_text(bytes: &[u8]) -> bool {
@@ -39,7 +39,7 @@ pub(crate) fn inspect(filename: &str, bytes: &[u8], scan: &mut Scanner) {
         || lower.ends_with(".htm")
         || text.trim_start().starts_with('<')
     {
-        scan.text("the text", &message_text::html_to_text(text));
+        scan.text("the text", &html_text::html_to_text(text));
     } else {
         scan.text("the text", text);
     }
