@@ -88,19 +88,25 @@ pub fn jaccard(a: &[u32], b: &[u32]) -> f64 {
 }
 
 fn shared(a: &[u32], b: &[u32]) -> usize {
-    let (mut i, mut j, mut n) = (0, 0, 0);
+    let mut n = 0;
+    each_shared(a, b, |_| n += 1);
+    n
+}
+
+/// Calls `f` with each term in both sorted slices.
+fn each_shared(a: &[u32], b: &[u32], mut f: impl FnMut(u32)) {
+    let (mut i, mut j) = (0, 0);
     while let (Some(x), Some(y)) = (a.get(i), b.get(j)) {
         match x.cmp(y) {
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
             std::cmp::Ordering::Equal => {
-                n += 1;
+                f(*x);
                 i += 1;
                 j += 1;
             }
         }
     }
-    n
 }
 
 /// What a request is compared by: its questions' terms and their union.
@@ -338,20 +344,11 @@ impl TermWeights {
 
     /// Terms in both: how many, and their weight.
     fn shared(&self, a: &Terms, b: &Terms) -> (usize, f64) {
-        let (a, b) = (a.as_slice(), b.as_slice());
-        let (mut i, mut j, mut n, mut sum) = (0, 0, 0, 0.0);
-        while let (Some(x), Some(y)) = (a.get(i), b.get(j)) {
-            match x.cmp(y) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    n += 1;
-                    sum += self.weight(*x);
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
+        let (mut n, mut sum) = (0, 0.0);
+        each_shared(a.as_slice(), b.as_slice(), |t| {
+            n += 1;
+            sum += self.weight(t);
+        });
         (n, sum)
     }
 
