@@ -353,22 +353,9 @@ pub async fn show(config: &Config, store: &Store, args: &ShowArgs) -> Result<Exi
         bail!("no case with reference {}", args.reference);
     };
     let events = store.case_events(case.id).await?;
-    // The clock as of today, derived from the case's clock events.
-    let clock = match case.regime.parse::<Regime>() {
-        Ok(regime) => {
-            let clock_events = store.clock_events(case.id).await?;
-            let calendar = daemon::build_calendar(config, store).await?;
-            let today = clock::date_of_receipt(jiff::Timestamp::now(), &config.timezone());
-            Some(clock::case_clock(
-                regime,
-                config.region(),
-                &clock_events,
-                &calendar,
-                today,
-            ))
-        }
-        Err(_) => None,
-    };
+    let calendar = daemon::build_calendar(config, store).await?;
+    let today = clock::date_of_receipt(jiff::Timestamp::now(), &config.timezone());
+    let clock = live_clock(config, store, &calendar, &case, today).await?;
     if args.json {
         let mut value = serde_json::to_value(&case)?;
         value["events"] = serde_json::to_value(&events)?;
@@ -433,20 +420,43 @@ pub async fn show(config: &Config, store: &Store, args: &ShowArgs) -> Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
+/// A case's clock as of `today`, derived from its clock events: the one
+/// source of "overdue" for `show` and `stats` (a stopped clock, for a
+/// clarification or a fee, is not overdue whatever the stored due date).
+async fn live_clock(
+    config: &Config,
+    store: &Store,
+    calendar: &Calendar,
+    case: &crate::store::CaseView,
+    today: jiff::civil::Date,
+) -> Result<Option<clock::CaseClock>> {
+    let Ok(regime) = case.regime.parse::<Regime>() else {
+        return Ok(None);
+    };
+    let events = store.clock_events(case.id).await?;
+    Ok(Some(clock::case_clock(
+        regime,
+        config.region(),
+        &events,
+        calendar,
+        today,
+    )))
+}
+
 pub async fn stats(config: &Config, store: &Store, args: &StatsArgs) -> Result<ExitCode> {
     let cases = store.cases(false).await?;
     let today = clock::date_of_receipt(jiff::Timestamp::now(), &config.timezone());
+    let calendar = daemon::build_calendar(config, store).await?;
     let open = cases.iter().filter(|c| c.state == "open").count();
-    let overdue = cases
-        .iter()
-        .filter(|c| {
-            c.state == "open"
-                && c.due_on
-                    .as_deref()
-                    .and_then(|d| d.parse::<jiff::civil::Date>().ok())
-                    .is_some_and(|d| d < today)
-        })
-        .count();
+    let mut overdue = 0;
+    for c in cases.iter().filter(|c| c.state == "open") {
+        if live_clock(config, store, &calendar, c, today)
+            .await?
+            .is_some_and(|k| k.is_overdue())
+        {
+            overdue += 1;
+        }
+    }
     let closed: Vec<_> = cases.iter().filter(|c| c.state == "closed").collect();
     // Timeliness is of requests answered: history has no known response
     // and a withdrawn request was never answered.

@@ -224,3 +224,80 @@ async fn open_cases_are_recomputed_when_holidays_change() {
     // Nothing changes on the next start.
     assert_eq!(daemon::recompute_open_cases(&ctx).await.expect("again"), 0);
 }
+
+/// `foid stats` counts overdue from each open case's live clock, the same
+/// definition `foid show` uses: a case whose clock stopped for a
+/// clarification is not overdue, whatever its stored due date says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_and_show_agree_on_what_is_overdue() {
+    use foid::core::case::{Actor, CaseEvent};
+    use foid::core::clock::ClockEvent;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ctx = common::local_context(dir.path()).await;
+    let old = |n: usize, subject: &str| {
+        String::from_utf8(request(
+            n,
+            &format!("r{n}@public.test"),
+            subject,
+            "How many bins?",
+        ))
+        .expect("utf8")
+        .replace(
+            "Fri, 27 Nov 2026 10:00:00 +0000",
+            "Tue, 1 Sep 2026 10:00:00 +0100",
+        )
+        .replace("\r\n", "\n")
+    };
+    common::import_text(&ctx, dir.path(), "1.eml", &old(1, "Overdue")).await;
+    common::import_text(
+        &ctx,
+        dir.path(),
+        "2.eml",
+        &old(2, "Waiting for clarification"),
+    )
+    .await;
+    let cases = ctx.store.cases(true).await.expect("cases");
+    assert_eq!(cases.len(), 2);
+    // Both stored due dates (29 September 2026) have passed.
+    assert!(cases
+        .iter()
+        .all(|c| c.due_on.as_deref() == Some("2026-09-29")));
+    let waiting = cases
+        .iter()
+        .find(|c| c.subject == "Waiting for clarification")
+        .expect("case");
+    ctx.store
+        .record_event(
+            waiting.id,
+            jiff::Timestamp::now(),
+            &Actor::Foid,
+            &CaseEvent::Clock(ClockEvent::ClarificationSought {
+                date: jiff::civil::date(2026, 9, 3),
+            }),
+        )
+        .await
+        .expect("event");
+
+    let config = dir.path().join("foid.toml");
+    std::fs::write(
+        &config,
+        common::local_config_text(&dir.path().join("local.db"), dir.path()),
+    )
+    .expect("config");
+    let c = config.to_str().expect("path");
+    let (ok, out, err) = run_foid(&["--config", c, "stats", "--json"]);
+    assert!(ok, "{err}");
+    let stats: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(stats["open"], 2, "{stats}");
+    assert_eq!(stats["overdue"], 1, "{stats}");
+    for (reference, overdue) in cases
+        .iter()
+        .map(|c| (c.reference.clone(), c.subject == "Overdue"))
+    {
+        let (ok, out, err) = run_foid(&["--config", c, "show", &reference, "--json"]);
+        assert!(ok, "{err}");
+        let shown: serde_json::Value = serde_json::from_str(&out).expect("json");
+        let left = shown["clock"]["working_days_left"].as_i64();
+        assert_eq!(left.is_some_and(|n| n < 0), overdue, "{reference}: {shown}");
+    }
+}
