@@ -478,6 +478,7 @@ pub async fn stats(config: &Config, store: &Store, args: &StatsArgs) -> Result<E
     let timeliness = (!answered.is_empty()).then(|| on_time as f64 / answered.len() as f64 * 100.0);
     let raw = store.raw_states().await?;
     let outbox = store.outbox_summary().await?;
+    let flags = store.flag_counts().await?;
     if args.json {
         println!(
             "{}",
@@ -492,6 +493,7 @@ pub async fn stats(config: &Config, store: &Store, args: &StatsArgs) -> Result<E
                 "timeliness_percent": timeliness,
                 "messages": raw.iter().map(|(s, n)| (s.clone(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
                 "outbox": outbox.iter().map(|(s, p, n)| json!({"state": s, "purpose": p, "count": n})).collect::<Vec<_>>(),
+                "flags": flags.iter().map(|(k, n)| (k.clone(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
             }))?
         );
         return Ok(ExitCode::SUCCESS);
@@ -513,6 +515,9 @@ pub async fn stats(config: &Config, store: &Store, args: &StatsArgs) -> Result<E
     }
     for (state, purpose, n) in outbox {
         println!("outbox {state} {purpose}: {n}");
+    }
+    for (kind, n) in flags {
+        println!("flags raised {kind}: {n}");
     }
     Ok(ExitCode::SUCCESS)
 }

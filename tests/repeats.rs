@@ -159,6 +159,9 @@ async fn the_same_request_from_several_people_is_a_campaign() {
     }
     let cases = ctx.store.cases(false).await.expect("cases");
     assert_eq!(cases.len(), 3);
+    // The statistics count it (`foid stats` prints these).
+    let flags = ctx.store.flag_counts().await.expect("flag counts");
+    assert!(flags.contains(&("campaign".to_string(), 1)), "{flags:?}");
     let last = cases
         .iter()
         .find(|c| c.requester.email.starts_with("cat"))

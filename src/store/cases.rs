@@ -563,6 +563,15 @@ impl Store {
         Ok(self.views(rows).await?.into_iter().next())
     }
 
+    /// Flags raised, by kind.
+    pub async fn flag_counts(&self) -> Result<Vec<(String, i64)>> {
+        Ok(
+            sqlx::query_as("SELECT kind, COUNT(*) FROM flags GROUP BY kind ORDER BY kind")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
     /// Cases recorded as closed history by `foid import --history`.
     pub async fn history_case_count(&self) -> Result<i64> {
         Ok(
