@@ -55,7 +55,7 @@ pub enum Command {
     Held(HeldArgs),
     /// Show one case with its questions, flags and history.
     Show(ShowArgs),
-    /// Counts and timeliness.
+    /// Requests received and answered per month and regime, timeliness, outcomes, reviews, flags.
     Stats(StatsArgs),
     /// Measure the mail system: `doctor trust` proposes the [trust] section.
     Doctor(DoctorArgs),
@@ -235,8 +235,17 @@ pub struct ShowArgs {
 
 #[derive(Debug, Args)]
 pub struct StatsArgs {
-    #[arg(long)]
+    /// Only requests received on or after this date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Only requests received on or before this date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    #[arg(long, conflicts_with = "csv")]
     pub json: bool,
+    /// One row per month and regime.
+    #[arg(long)]
+    pub csv: bool,
 }
 
 pub fn init_logging(cli: &Cli) {

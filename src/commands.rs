@@ -385,12 +385,21 @@ pub async fn show(config: &Config, store: &Store, args: &ShowArgs) -> Result<Exi
     println!("Received:  {} ({})", case.received_on, case.received_at);
     println!("Due:       {}", case.due_on.as_deref().unwrap_or("-"));
     if let Some(c) = &clock {
+        let closed = case.state == "closed";
         let left = match c.working_days_left {
+            Some(n) if n < 0 && closed => format!("late by {} working day(s)", -n),
+            Some(_) if closed => "on time".to_string(),
             Some(n) if n < 0 => format!("overdue by {} working day(s)", -n),
             Some(n) => format!("{n} working day(s) left"),
             None => "clock stopped".to_string(),
         };
-        println!("Clock:     {left}");
+        match (&case.closed_on, closed) {
+            (Some(on), true) => println!(
+                "Closed:    {on} ({}), {left}",
+                case.closure.as_deref().unwrap_or("answered")
+            ),
+            _ => println!("Clock:     {left}"),
+        }
     }
     for f in &case.flags {
         println!("Flag:      {}: {}", f.kind, f.detail);
@@ -420,9 +429,11 @@ pub async fn show(config: &Config, store: &Store, args: &ShowArgs) -> Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
-/// A case's clock as of `today`, derived from its clock events: the one
-/// source of "overdue" for `show` and `stats` (a stopped clock, for a
-/// clarification or a fee, is not overdue whatever the stored due date).
+/// A case's clock, derived from its clock events as of the day it closed
+/// (so a reply is on time when the clock was not overdue that day) or as of
+/// `today` while open: the one source of "overdue" for `show` and `stats`
+/// (a stopped clock, for a clarification or a fee, is not overdue whatever
+/// the stored due date).
 async fn live_clock(
     config: &Config,
     store: &Store,
@@ -433,93 +444,225 @@ async fn live_clock(
     let Ok(regime) = case.regime.parse::<Regime>() else {
         return Ok(None);
     };
+    let as_of = case
+        .closed_on
+        .as_deref()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(today);
     let events = store.clock_events(case.id).await?;
     Ok(Some(clock::case_clock(
         regime,
         config.region(),
         &events,
         calendar,
-        today,
+        as_of,
     )))
 }
 
 pub async fn stats(config: &Config, store: &Store, args: &StatsArgs) -> Result<ExitCode> {
-    let cases = store.cases(false).await?;
+    use crate::core::stats::{self, CaseFacts, Period};
+    let period = Period {
+        from: args
+            .from
+            .as_deref()
+            .map(|d| parse_date("--from", d))
+            .transpose()?,
+        to: args
+            .to
+            .as_deref()
+            .map(|d| parse_date("--to", d))
+            .transpose()?,
+    };
     let today = clock::date_of_receipt(jiff::Timestamp::now(), &config.timezone());
     let calendar = daemon::build_calendar(config, store).await?;
-    let open = cases.iter().filter(|c| c.state == "open").count();
-    let mut overdue = 0;
-    for c in cases.iter().filter(|c| c.state == "open") {
-        if live_clock(config, store, &calendar, c, today)
-            .await?
-            .is_some_and(|k| k.is_overdue())
-        {
-            overdue += 1;
+    let mut facts = Vec::new();
+    for case in store.cases(false).await? {
+        let Ok(received_on) = case.received_on.parse() else {
+            continue;
+        };
+        if !period.contains(received_on) {
+            continue;
         }
+        let Some(clock) = live_clock(config, store, &calendar, &case, today).await? else {
+            continue;
+        };
+        let closed = match (&case.closed_on, case.state.as_str()) {
+            (Some(on), "closed") => on.parse().ok().map(|on| (on, closure_of(&case))),
+            _ => None,
+        };
+        facts.push(CaseFacts {
+            regime: clock.regime,
+            is_review: case.kind == crate::core::intake::Kind::Review.as_str(),
+            received_on,
+            closed,
+            clock,
+            outcomes: case
+                .questions
+                .iter()
+                .filter_map(|q| q.outcome.clone())
+                .collect(),
+            flags: case.flags.iter().map(|f| f.kind.clone()).collect(),
+        });
     }
-    let closed: Vec<_> = cases.iter().filter(|c| c.state == "closed").collect();
-    // Timeliness is of requests answered: history has no known response
-    // and a withdrawn request was never answered.
-    let history = closed
-        .iter()
-        .filter(|c| c.closure.as_deref() == Some(Closure::History.as_str()))
-        .count();
-    let answered: Vec<_> = closed
-        .iter()
-        .filter(|c| c.closure.is_none() || c.closure.as_deref() == Some(Closure::Answered.as_str()))
-        .collect();
-    let on_time = answered
-        .iter()
-        .filter(|c| match (&c.closed_on, &c.due_on) {
-            (Some(closed), Some(due)) => closed <= due,
-            _ => false,
-        })
-        .count();
-    let timeliness = (!answered.is_empty()).then(|| on_time as f64 / answered.len() as f64 * 100.0);
-    let raw = store.raw_states().await?;
-    let outbox = store.outbox_summary().await?;
-    let flags = store.flag_counts().await?;
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({
-                "cases": cases.len(),
-                "open": open,
-                "overdue": overdue,
-                "closed": closed.len(),
-                "history": history,
-                "answered": answered.len(),
-                "answered_on_time": on_time,
-                "timeliness_percent": timeliness,
-                "messages": raw.iter().map(|(s, n)| (s.clone(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
-                "outbox": outbox.iter().map(|(s, p, n)| json!({"state": s, "purpose": p, "count": n})).collect::<Vec<_>>(),
-                "flags": flags.iter().map(|(k, n)| (k.clone(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
-            }))?
-        );
+    let report = stats::report(&facts, period, today, &calendar);
+    if args.csv {
+        print_stats_csv(&report)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
-        "cases: {} ({open} open, {overdue} overdue, {} closed, of which {history} imported history)",
-        cases.len(),
-        closed.len()
-    );
-    match timeliness {
-        Some(p) => println!(
-            "answered within the time limit: {on_time} of {} ({p:.1}%; the ICO monitors authorities below 90%)",
-            answered.len()
-        ),
-        None => println!("answered within the time limit: no answered cases yet"),
+    let raw = store.raw_states().await?;
+    let outbox = store.outbox_summary().await?;
+    if args.json {
+        let mut value = serde_json::to_value(&report)?;
+        value["messages"] = json!(raw
+            .iter()
+            .map(|(s, n)| (s.clone(), *n))
+            .collect::<std::collections::BTreeMap<_, _>>());
+        value["outbox"] = json!(outbox
+            .iter()
+            .map(|(s, p, n)| json!({"state": s, "purpose": p, "count": n}))
+            .collect::<Vec<_>>());
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(ExitCode::SUCCESS);
     }
+    print_stats(&report);
     for (state, n) in raw {
         println!("messages {state}: {n}");
     }
     for (state, purpose, n) in outbox {
         println!("outbox {state} {purpose}: {n}");
     }
-    for (kind, n) in flags {
-        println!("flags raised {kind}: {n}");
-    }
     Ok(ExitCode::SUCCESS)
+}
+
+fn parse_date(flag: &str, text: &str) -> Result<jiff::civil::Date> {
+    text.parse()
+        .map_err(|e| anyhow!("{flag}: {text:?} is not a date (YYYY-MM-DD): {e}"))
+}
+
+/// How a closed case was closed; cases closed before closures were
+/// recorded were all answered.
+fn closure_of(case: &crate::store::CaseView) -> Closure {
+    match case.closure.as_deref() {
+        Some("history") => Closure::History,
+        Some("closed_by_officer") => Closure::ClosedByOfficer,
+        _ => Closure::Answered,
+    }
+}
+
+fn print_stats(r: &crate::core::stats::Report) {
+    let t = &r.totals;
+    let period = match (r.period.from, r.period.to) {
+        (None, None) => "all requests".to_string(),
+        (from, to) => format!(
+            "requests received {} to {}",
+            from.map_or("the start".into(), |d| d.to_string()),
+            to.map_or("today".into(), |d| d.to_string())
+        ),
+    };
+    println!("{period}, clocks as of {}", r.as_of);
+    println!(
+        "requests: {} ({} open, {} overdue, {} answered, {} closed without a reply, {} imported history)",
+        t.received, t.open, t.overdue, t.answered, t.closed_without_reply, t.history
+    );
+    match t.timeliness_percent {
+        Some(p) => println!(
+            "answered within the time limit: {} of {} ({p:.1}%; the ICO monitors authorities below 90%)",
+            t.answered_on_time, t.answered
+        ),
+        None => println!("answered within the time limit: no answered requests"),
+    }
+    if let (Some(median), Some(p90)) = (t.median_working_days, t.p90_working_days) {
+        println!("working days to answer: median {median}, 90th percentile {p90}");
+    }
+    if !r.by_month.is_empty() {
+        println!(
+            "
+{:<8} {:<12} {:>8} {:>8} {:>8} {:>8} {:>7} {:>7}",
+            "MONTH", "REGIME", "RECEIVED", "ANSWERED", "ON TIME", "OVERDUE", "MEDIAN", "P90"
+        );
+        for m in &r.by_month {
+            let f = &m.figures;
+            let days = |d: Option<i32>| d.map_or("-".into(), |d| d.to_string());
+            println!(
+                "{:<8} {:<12} {:>8} {:>8} {:>8} {:>8} {:>7} {:>7}",
+                m.month,
+                m.regime,
+                f.received,
+                f.answered,
+                f.answered_on_time,
+                f.overdue,
+                days(f.median_working_days),
+                days(f.p90_working_days)
+            );
+        }
+    }
+    let list = |title: &str, counts: &std::collections::BTreeMap<String, usize>| {
+        if !counts.is_empty() {
+            println!(
+                "
+{title}:"
+            );
+            for (what, n) in counts {
+                println!("  {what}: {n}");
+            }
+        }
+    };
+    list("requests answered, by outcome", &r.request_outcomes);
+    list("questions answered, by outcome", &r.question_outcomes);
+    list("questions withheld or refused, by section", &r.sections);
+    let v = &r.reviews.figures;
+    if v.received > 0 {
+        println!(
+            "
+internal reviews: {} ({} open, {} answered, {} on time)",
+            v.received, v.open, v.answered, v.answered_on_time
+        );
+    }
+    list("internal reviews answered, by outcome", &r.reviews.outcomes);
+    list("flags raised", &r.flags);
+    println!();
+}
+
+/// One row per month and regime, the shape a spreadsheet or a publication
+/// scheme takes.
+fn print_stats_csv(r: &crate::core::stats::Report) -> Result<()> {
+    let mut out = csv::Writer::from_writer(std::io::stdout().lock());
+    out.write_record([
+        "month",
+        "regime",
+        "received",
+        "open",
+        "overdue",
+        "answered",
+        "answered_on_time",
+        "timeliness_percent",
+        "closed_without_reply",
+        "history",
+        "median_working_days",
+        "p90_working_days",
+    ])?;
+    let opt = |v: Option<i32>| v.map(|v| v.to_string()).unwrap_or_default();
+    for m in &r.by_month {
+        let f = &m.figures;
+        out.write_record([
+            m.month.clone(),
+            m.regime.to_string(),
+            f.received.to_string(),
+            f.open.to_string(),
+            f.overdue.to_string(),
+            f.answered.to_string(),
+            f.answered_on_time.to_string(),
+            f.timeliness_percent
+                .map(|p| format!("{p:.1}"))
+                .unwrap_or_default(),
+            f.closed_without_reply.to_string(),
+            f.history.to_string(),
+            opt(f.median_working_days),
+            opt(f.p90_working_days),
+        ])?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 /// `foid doctor trust`: what the mail system stamps on officers' and

@@ -288,8 +288,8 @@ async fn stats_and_show_agree_on_what_is_overdue() {
     let (ok, out, err) = run_foid(&["--config", c, "stats", "--json"]);
     assert!(ok, "{err}");
     let stats: serde_json::Value = serde_json::from_str(&out).expect("json");
-    assert_eq!(stats["open"], 2, "{stats}");
-    assert_eq!(stats["overdue"], 1, "{stats}");
+    assert_eq!(stats["totals"]["open"], 2, "{stats}");
+    assert_eq!(stats["totals"]["overdue"], 1, "{stats}");
     for (reference, overdue) in cases
         .iter()
         .map(|c| (c.reference.clone(), c.subject == "Overdue"))

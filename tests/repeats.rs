@@ -10,9 +10,9 @@ mod common;
 
 use std::path::Path;
 
-use foid::core::case::{CaseState, Closure, Outcome, QuestionOutcome};
+use foid::core::case::{Closure, Outcome, QuestionOutcome};
 use foid::daemon::Context;
-use foid::store::{self, CaseView};
+use foid::store::CaseView;
 
 async fn context(dir: &Path) -> Context {
     common::local_context(dir).await
@@ -44,35 +44,22 @@ async fn case_by_message(ctx: &Context, n: u32) -> CaseView {
 /// Records the first case as answered on `answered`, as the send stage
 /// does when the approved reply goes out.
 async fn answer(ctx: &Context, case: &CaseView, answered: jiff::civil::Date) {
-    let mut tx = ctx.store.begin().await.expect("tx");
-    store::set_outcomes(
-        &mut tx,
+    let outcome = |number, text: &str| QuestionOutcome {
+        number,
+        outcome: Outcome::Answered,
+        answer: Some(text.into()),
+    };
+    common::close_case(
+        ctx,
         case.id,
+        answered,
+        Closure::Answered,
         &[
-            QuestionOutcome {
-                number: 1,
-                outcome: Outcome::Answered,
-                answer: Some("We received 312 claims.".into()),
-            },
-            QuestionOutcome {
-                number: 2,
-                outcome: Outcome::Answered,
-                answer: Some("We paid £41,200.".into()),
-            },
+            outcome(1, "We received 312 claims."),
+            outcome(2, "We paid £41,200."),
         ],
     )
-    .await
-    .expect("outcomes");
-    store::set_case_state(
-        &mut tx,
-        case.id,
-        CaseState::Closed,
-        Some(answered),
-        Some(Closure::Answered),
-    )
-    .await
-    .expect("close");
-    tx.commit().await.expect("commit");
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

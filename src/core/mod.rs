@@ -22,6 +22,7 @@ pub mod reply;
 pub mod request_likeness;
 pub mod similarity;
 pub mod spam;
+pub mod stats;
 pub mod trust;
 pub mod web_form;
 pub mod workflow;

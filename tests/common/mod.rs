@@ -502,3 +502,28 @@ pub async fn import_text(ctx: &foid::daemon::Context, dir: &Path, name: &str, te
         .await
         .expect("import");
 }
+
+/// Closes a case as the send stage (`Answered`) or an officer's `#close`
+/// does, with the outcome recorded for each question.
+pub async fn close_case(
+    ctx: &foid::daemon::Context,
+    case: foid::core::case::CaseId,
+    on: jiff::civil::Date,
+    closure: foid::core::case::Closure,
+    outcomes: &[foid::core::case::QuestionOutcome],
+) {
+    let mut tx = ctx.store.begin().await.expect("tx");
+    foid::store::set_outcomes(&mut tx, case, outcomes)
+        .await
+        .expect("outcomes");
+    foid::store::set_case_state(
+        &mut tx,
+        case,
+        foid::core::case::CaseState::Closed,
+        Some(on),
+        Some(closure),
+    )
+    .await
+    .expect("close");
+    tx.commit().await.expect("commit");
+}
