@@ -355,7 +355,9 @@ pub async fn show(config: &Config, store: &Store, args: &ShowArgs) -> Result<Exi
     let events = store.case_events(case.id).await?;
     let calendar = daemon::build_calendar(config, store).await?;
     let today = clock::date_of_receipt(jiff::Timestamp::now(), &config.timezone());
-    let clock = live_clock(config, store, &calendar, &case, today).await?;
+    let clock = store
+        .case_clock(&case, config.region(), &calendar, today)
+        .await?;
     if args.json {
         let mut value = serde_json::to_value(&case)?;
         value["events"] = serde_json::to_value(&events)?;
@@ -429,36 +431,6 @@ pub async fn show(config: &Config, store: &Store, args: &ShowArgs) -> Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
-/// A case's clock, derived from its clock events as of the day it closed
-/// (so a reply is on time when the clock was not overdue that day) or as of
-/// `today` while open: the one source of "overdue" for `show` and `stats`
-/// (a stopped clock, for a clarification or a fee, is not overdue whatever
-/// the stored due date).
-async fn live_clock(
-    config: &Config,
-    store: &Store,
-    calendar: &Calendar,
-    case: &crate::store::CaseView,
-    today: jiff::civil::Date,
-) -> Result<Option<clock::CaseClock>> {
-    let Ok(regime) = case.regime.parse::<Regime>() else {
-        return Ok(None);
-    };
-    let as_of = case
-        .closed_on
-        .as_deref()
-        .and_then(|d| d.parse().ok())
-        .unwrap_or(today);
-    let events = store.clock_events(case.id).await?;
-    Ok(Some(clock::case_clock(
-        regime,
-        config.region(),
-        &events,
-        calendar,
-        as_of,
-    )))
-}
-
 pub async fn stats(config: &Config, store: &Store, args: &StatsArgs) -> Result<ExitCode> {
     use crate::core::stats::{self, CaseFacts, Period};
     let period = Period {
@@ -483,7 +455,10 @@ pub async fn stats(config: &Config, store: &Store, args: &StatsArgs) -> Result<E
         if !period.contains(received_on) {
             continue;
         }
-        let Some(clock) = live_clock(config, store, &calendar, &case, today).await? else {
+        let Some(clock) = store
+            .case_clock(&case, config.region(), &calendar, today)
+            .await?
+        else {
             continue;
         };
         let closed = match (&case.closed_on, case.state.as_str()) {

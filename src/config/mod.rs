@@ -43,6 +43,9 @@ pub struct Config {
     pub breach_check: BreachCheck,
     #[serde(default)]
     pub import: Import,
+    /// `[reminders]`: the morning digest and the escalation of overdue cases.
+    #[serde(default)]
+    pub reminders: Reminders,
     /// `[similarity]`: when a new request is flagged as a repeat,
     /// duplicate, aggregation, campaign or for volume.
     #[serde(default)]
@@ -414,6 +417,41 @@ impl Default for Import {
     }
 }
 
+/// `[reminders]`: each working morning, a digest to the team (due soon,
+/// overdue, drafts awaiting approval, deliveries failed, mail held) and the
+/// overdue cases to the manager.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Reminders {
+    pub digest: bool,
+    /// Council time, `HH:MM`.
+    pub digest_time: String,
+    /// Cases due within this many working days are listed as due soon.
+    pub due_within_days: i32,
+    /// Send the overdue cases to `[officers] manager` too.
+    pub escalate_overdue: bool,
+}
+
+impl Default for Reminders {
+    fn default() -> Self {
+        Reminders {
+            digest: true,
+            digest_time: "08:30".into(),
+            due_within_days: 5,
+            escalate_overdue: true,
+        }
+    }
+}
+
+impl Reminders {
+    /// The digest time; validated at load.
+    pub fn time(&self) -> jiff::civil::Time {
+        self.digest_time
+            .parse()
+            .unwrap_or(jiff::civil::Time::constant(8, 30, 0, 0))
+    }
+}
+
 /// The check of a draft's attachments for hidden and personal data.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -563,6 +601,7 @@ impl Config {
             holidays: Holidays::default(),
             intake: Intake::default(),
             import: Import::default(),
+            reminders: Reminders::default(),
             similarity: Default::default(),
             approval: Approval::default(),
             breach_check: BreachCheck::default(),
@@ -832,6 +871,22 @@ impl Config {
             bad(
                 "[import] history_older_than_days",
                 "must be between 0 and 36500 (days)".into(),
+            );
+        }
+        let r = &self.reminders;
+        if r.digest_time.parse::<jiff::civil::Time>().is_err() {
+            bad(
+                "[reminders] digest_time",
+                format!(
+                    "{:?} is not a time of day (HH:MM, council time)",
+                    r.digest_time
+                ),
+            );
+        }
+        if !(0..=40).contains(&r.due_within_days) {
+            bad(
+                "[reminders] due_within_days",
+                "must be between 0 and 40 (working days)".into(),
             );
         }
         let b = &self.breach_check;

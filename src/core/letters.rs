@@ -67,6 +67,10 @@ pub enum Purpose {
     ImpersonationWarning,
     /// To the team: a message held, not opened as a case.
     HeldNotice,
+    /// To the team, each working morning: due, overdue, awaiting approval, failed, held.
+    Digest,
+    /// To the manager: cases past their deadline.
+    Escalation,
 }
 
 impl Purpose {
@@ -100,6 +104,8 @@ impl Purpose {
             Purpose::ExtensionNotice => "extension notice",
             Purpose::ImpersonationWarning => "impersonation warning",
             Purpose::HeldNotice => "held-message notice",
+            Purpose::Digest => "daily digest",
+            Purpose::Escalation => "overdue escalation",
         }
     }
 }

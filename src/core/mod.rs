@@ -8,6 +8,7 @@ pub mod case;
 pub mod casework;
 pub mod clock;
 pub mod commands;
+pub mod digest;
 pub mod exemptions;
 pub mod flags;
 pub mod html_text;

@@ -101,7 +101,7 @@ pub async fn apply(ctx: &Context, tx: &mut Tx, plan: &Plan, raw: Option<RawId>) 
 
 /// Renders and queues a message, linking its Message-ID to the case; mail
 /// to the requester is recorded on the case. Returns whether it was queued.
-async fn queue(
+pub(super) async fn queue(
     ctx: &Context,
     tx: &mut Tx,
     case: Option<CaseId>,

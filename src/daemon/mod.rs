@@ -8,6 +8,7 @@ pub mod import;
 pub mod ingest;
 pub mod maildir;
 pub mod process;
+pub mod reminders;
 pub mod send;
 pub mod similarity;
 pub mod supervise;
@@ -344,6 +345,16 @@ pub async fn run(config: Config, once: bool) -> Result<()> {
             .await
         })
     };
+    let reminders = {
+        let (ctx, stop, stop_all) = (ctx.clone(), stop_rx.clone(), stop_tx.clone());
+        tokio::spawn(async move {
+            supervise::supervise("reminders", restarts, stop.clone(), &stop_all, || {
+                let (ctx, stop) = (ctx.clone(), stop.clone());
+                async move { reminders::run(&ctx, stop).await }
+            })
+            .await
+        })
+    };
     let maintenance = {
         let ctx = ctx.clone();
         let mut stop = stop_rx.clone();
@@ -357,9 +368,14 @@ pub async fn run(config: Config, once: bool) -> Result<()> {
             Ok::<(), anyhow::Error>(())
         })
     };
-    let (a, b, c) = tokio::join!(ingest, sender, maintenance);
+    let (a, b, c, d) = tokio::join!(ingest, sender, reminders, maintenance);
     let mut failed = None;
-    for (name, result) in [("ingest", a), ("send", b), ("maintenance", c)] {
+    for (name, result) in [
+        ("ingest", a),
+        ("send", b),
+        ("reminders", c),
+        ("maintenance", d),
+    ] {
         match result {
             Ok(Ok(())) => {}
             Ok(Err(e)) => failed = Some(e),

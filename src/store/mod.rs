@@ -9,6 +9,7 @@ mod drafts;
 mod events;
 mod outbox;
 mod raw;
+mod reminders;
 mod similarity;
 pub mod similarity_index;
 
@@ -24,6 +25,7 @@ pub use drafts::*;
 pub use events::*;
 pub use outbox::*;
 pub use raw::*;
+pub use reminders::*;
 pub use similarity::*;
 
 use crate::config::redact_url;

@@ -321,4 +321,14 @@ impl Store {
         .fetch_all(&self.pool)
         .await?)
     }
+
+    /// Outbox rows sent for one purpose, oldest first.
+    pub async fn outbox_for_purpose(&self, purpose: Purpose) -> Result<Vec<OutboxMessage>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE purpose = $1 ORDER BY id"
+        ))
+        .bind(purpose.as_str())
+        .fetch_all(&self.pool)
+        .await?)
+    }
 }

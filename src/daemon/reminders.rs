@@ -1,0 +1,174 @@
+//! The morning digest: sleeps until the next digest time (council time,
+//! working days only, read against the last digest recorded in the
+//! database), then sends the team what is due, overdue, awaiting approval,
+//! failed and held, and the manager the overdue cases. Claimed per day in
+//! the database, so a restart or a second instance never sends it twice.
+
+use std::time::Duration;
+
+use anyhow::Result;
+use tokio::sync::watch;
+use tracing::info;
+
+use super::{apply, sleep_or_stop, Context};
+use crate::core::calendar::WorkingDays;
+use crate::core::digest::{self, AwaitingApproval, Digest, FailedDelivery, HeldMail, OpenCase};
+use crate::store::{self, date_of};
+
+/// The daily job's name in the `daily_jobs` table.
+pub const DIGEST_JOB: &str = "digest";
+
+/// How far back failed deliveries are listed.
+const FAILURES_LISTED_FOR: jiff::SignedDuration = jiff::SignedDuration::from_hours(7 * 24);
+
+/// Held messages listed in one digest (the rest are counted).
+const HELD_LISTED: usize = 50;
+
+/// What one digest run did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DigestRun {
+    /// Queued this many mails (the digest, and the escalation if any).
+    Sent(usize),
+    /// Nothing to list: recorded as done, nothing sent.
+    NothingToSay,
+    /// Already done for that day (before a restart, or by another instance).
+    AlreadyDone,
+}
+
+/// Runs until `stop`: each working morning, the digest.
+pub async fn run(ctx: &Context, mut stop: watch::Receiver<bool>) -> Result<()> {
+    let r = &ctx.config.reminders;
+    if !r.digest || ctx.config.officers.team.is_empty() {
+        info!("no daily digest ([reminders] digest is off, or [officers] team is empty)");
+        let _ = stop.wait_for(|s| *s).await;
+        return Ok(());
+    }
+    loop {
+        let last = ctx.store.last_daily_job(DIGEST_JOB).await?;
+        let (day, at) = digest::next_digest_at(
+            ctx.now(),
+            &ctx.tz,
+            r.time(),
+            &ctx.calendar,
+            WorkingDays::Region(ctx.region),
+            last,
+        );
+        let wait = Duration::try_from(at.duration_since(ctx.now())).unwrap_or_default();
+        if !wait.is_zero() {
+            // At most an hour at a time: a wall clock stepped by NTP, or a
+            // host resumed from suspend, must not delay the digest by a day.
+            if sleep_or_stop(&mut stop, wait.min(Duration::from_secs(3600))).await {
+                return Ok(());
+            }
+            if ctx.now() < at {
+                continue;
+            }
+        }
+        match send_digest(ctx, day).await? {
+            DigestRun::Sent(n) => info!(%day, mails = n, "daily digest queued"),
+            DigestRun::NothingToSay => info!(%day, "daily digest: nothing to list"),
+            DigestRun::AlreadyDone => info!(%day, "daily digest already sent for today"),
+        }
+    }
+}
+
+/// Makes and queues the digest for `day`, unless it was already done.
+pub async fn send_digest(ctx: &Context, day: jiff::civil::Date) -> Result<DigestRun> {
+    let r = &ctx.config.reminders;
+    let digest = Digest::new(
+        day,
+        facts(ctx).await?,
+        digest::Settings {
+            due_within: r.due_within_days,
+        },
+    );
+    let mut tx = ctx.store.begin().await?;
+    if !store::claim_daily_job(&mut tx, DIGEST_JOB, day, &ctx.instance, ctx.now()).await? {
+        return Ok(DigestRun::AlreadyDone);
+    }
+    let mut queued = 0;
+    if !digest.is_empty() {
+        queued += usize::from(
+            apply::queue(ctx, &mut tx, None, &digest.mail(&ctx.config.officers.team)).await?,
+        );
+    }
+    if let (true, Some(manager)) = (r.escalate_overdue, &ctx.config.officers.manager) {
+        if let Some(mail) = digest.escalation(manager) {
+            queued += usize::from(apply::queue(ctx, &mut tx, None, &mail).await?);
+        }
+    }
+    tx.commit().await?;
+    if queued == 0 {
+        return Ok(DigestRun::NothingToSay);
+    }
+    ctx.wake_sender();
+    Ok(DigestRun::Sent(queued))
+}
+
+/// Everything the digest lists, read now.
+async fn facts(ctx: &Context) -> Result<digest::Facts> {
+    let today = ctx.today();
+    let mut open = Vec::new();
+    for case in ctx.store.cases(true).await? {
+        let clock = ctx
+            .store
+            .case_clock(&case, ctx.region, &ctx.calendar, today)
+            .await?;
+        open.push(OpenCase {
+            deadline: clock.as_ref().and_then(|c| c.deadline()),
+            working_days_left: clock.as_ref().and_then(|c| c.working_days_left),
+            reference: case.reference,
+            subject: case.subject,
+            regime: case.regime,
+            assigned_to: case.assigned_to,
+        });
+    }
+    let awaiting_approval = ctx
+        .store
+        .pending_drafts()
+        .await?
+        .into_iter()
+        .map(|d| AwaitingApproval {
+            reference: d.reference,
+            version: u32::try_from(d.version).unwrap_or(0),
+            drafted_by: d.created_by,
+            drafted_on: date_of(d.created_at, &ctx.tz),
+        })
+        .collect();
+    let failed = ctx
+        .store
+        .delivery_problems(ctx.now() - FAILURES_LISTED_FOR)
+        .await?
+        .into_iter()
+        .map(|p| FailedDelivery {
+            reference: p.reference,
+            what: p.what,
+            on: date_of(p.at, &ctx.tz),
+        })
+        .collect();
+    let mut held = Vec::new();
+    let all_held = ctx.store.held().await?;
+    for h in all_held.iter().take(HELD_LISTED) {
+        let (from, subject) = match ctx.store.raw_message(h.id).await? {
+            Some(raw) => match crate::mail::message::read_message(&raw.bytes) {
+                Ok(m) => (m.from_email.unwrap_or_default(), m.subject),
+                Err(e) => (String::new(), format!("(unreadable: {e})")),
+            },
+            None => (String::new(), String::new()),
+        };
+        held.push(HeldMail {
+            number: h.id,
+            received_on: date_of(h.arrived_at, &ctx.tz),
+            from,
+            subject,
+            reasons: h.quarantine_reason.clone().unwrap_or_default(),
+        });
+    }
+    Ok(digest::Facts {
+        open,
+        awaiting_approval,
+        failed,
+        held,
+        held_not_listed: all_held.len().saturating_sub(HELD_LISTED),
+    })
+}
