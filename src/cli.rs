@@ -25,8 +25,18 @@ pub struct Cli {
     /// Log filter, e.g. `info`, `debug`, `foid=debug` (or set RUST_LOG).
     #[arg(long, global = true, value_name = "FILTER")]
     pub log: Option<String>,
+    /// Log lines as plain text (the default) or as one JSON object each,
+    /// for a log collector.
+    #[arg(long, global = true, env = "FOID_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -262,11 +272,17 @@ pub fn init_logging(cli: &Cli) {
         .map(EnvFilter::new)
         .or_else(|| EnvFilter::try_from_default_env().ok())
         .unwrap_or_else(|| EnvFilter::new(default));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+        .with_target(false);
+    match cli.log_format {
+        // Colour only on a terminal: the journal and log files get plain text.
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
 }
 
 /// Loads the configuration named on the command line, or `foid.toml`.

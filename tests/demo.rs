@@ -140,3 +140,28 @@ fn demo_prints_the_seeded_cases() {
         .count();
     assert_eq!(rows_again, 9, "{again}");
 }
+
+/// `--log-format json`: every log line is one JSON object a log collector
+/// can read, with its level and message.
+#[test]
+fn logs_can_be_json_lines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let workspace = dir.path().join("demo");
+    let (ok, _, err) = run_foid(&[
+        "--log-format",
+        "json",
+        "--log",
+        "info",
+        "demo",
+        "--dir",
+        workspace.to_str().expect("path"),
+    ]);
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(lines.len() >= 3, "the demo logs what it processes: {err}");
+    for line in lines {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(v["level"].is_string() && v["message"].is_string(), "{line}");
+    }
+}

@@ -46,6 +46,8 @@ pub struct Config {
     /// `[reminders]`: the morning digest and the escalation of overdue cases.
     #[serde(default)]
     pub reminders: Reminders,
+    /// `[http]`: the optional listener for `/healthz` and `/metrics`.
+    pub http: Option<Http>,
     /// `[similarity]`: when a new request is flagged as a repeat,
     /// duplicate, aggregation, campaign or for volume.
     #[serde(default)]
@@ -417,6 +419,14 @@ impl Default for Import {
     }
 }
 
+/// `[http]`: where `/healthz` and `/metrics` are served.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Http {
+    /// `ADDRESS:PORT`, e.g. `127.0.0.1:9187`.
+    pub listen: String,
+}
+
 /// `[reminders]`: each working morning, a digest to the team (due soon,
 /// overdue, drafts awaiting approval, deliveries failed, mail held) and the
 /// overdue cases to the manager.
@@ -602,6 +612,7 @@ impl Config {
             intake: Intake::default(),
             import: Import::default(),
             reminders: Reminders::default(),
+            http: None,
             similarity: Default::default(),
             approval: Approval::default(),
             breach_check: BreachCheck::default(),
@@ -872,6 +883,17 @@ impl Config {
                 "[import] history_older_than_days",
                 "must be between 0 and 36500 (days)".into(),
             );
+        }
+        if let Some(h) = &self.http {
+            if h.listen.parse::<std::net::SocketAddr>().is_err() {
+                bad(
+                    "[http] listen",
+                    format!(
+                        "{:?} is not ADDRESS:PORT (e.g. \"127.0.0.1:9187\")",
+                        h.listen
+                    ),
+                );
+            }
         }
         let r = &self.reminders;
         if r.digest_time.parse::<jiff::civil::Time>().is_err() {

@@ -62,15 +62,18 @@ pub async fn run(ctx: &Context, mut stop: watch::Receiver<bool>) -> Result<()> {
             return Ok(());
         }
         let Some(_lease) = ctx.store.mailbox_lease(&cfg.mailbox).await? else {
+            ctx.metrics.set_leader(false);
             info!(mailbox = %cfg.mailbox, "another instance polls this mailbox; standing by");
             if sleep_or_stop(&mut stop, Duration::from_secs(30)).await {
                 return Ok(());
             }
             continue;
         };
+        ctx.metrics.set_leader(true);
         match session(ctx, cfg, &mut stop, &mut backoff).await {
             Ok(()) => return Ok(()),
             Err(e) => {
+                ctx.metrics.imap_reconnects.inc();
                 let text = format!("{e:#}");
                 let delay = backoff
                     .next_delay()
@@ -359,9 +362,11 @@ async fn drain(
             stored = stored.len(),
             "window stored"
         );
+        ctx.metrics.messages_ingested.inc_by(stored.len() as u64);
         process::process_pending(ctx).await?;
         finish_moves(ctx, cfg, conn, &mut *folders, uidvalidity).await?;
     }
+    ctx.metrics.polled(ctx.now());
     Ok(fetched_any)
 }
 

@@ -15,9 +15,11 @@ use crate::core::case::RawState;
 use crate::mail::raw::{sha256_hex, stored_message_id};
 use crate::store::NewRawMessage;
 
-const POLL: Duration = Duration::from_secs(5);
+/// How often `new/` is read.
+pub const POLL: Duration = Duration::from_secs(5);
 
 pub async fn run(ctx: &Context, mut stop: watch::Receiver<bool>) -> Result<()> {
+    ctx.metrics.set_leader(true);
     loop {
         match ingest_pass(ctx).await {
             Ok(n) if n > 0 => info!(messages = n, "maildir pass"),
@@ -54,6 +56,8 @@ pub async fn ingest_pass(ctx: &Context) -> Result<usize> {
     for (path, id) in stored {
         file_away(ctx, root, &path, id).await?;
     }
+    ctx.metrics.messages_ingested.inc_by(new as u64);
+    ctx.metrics.polled(ctx.now());
     Ok(new)
 }
 

@@ -4,9 +4,11 @@
 pub mod apply;
 pub mod attachment_check;
 pub mod demo;
+pub mod http;
 pub mod import;
 pub mod ingest;
 pub mod maildir;
+pub mod metrics;
 pub mod process;
 pub mod reminders;
 pub mod send;
@@ -52,6 +54,8 @@ pub struct Context {
     pub breach_policy: std::sync::Arc<crate::core::breach_check::Policy>,
     /// Past requests' signatures, for repeat detection.
     pub similarity: std::sync::Mutex<crate::store::similarity_index::SimilarityIndex>,
+    /// What `/metrics` and `/healthz` report.
+    pub metrics: metrics::Metrics,
 }
 
 impl Context {
@@ -69,6 +73,7 @@ impl Context {
         let similarity = similarity::load_index(&store).await?;
         Ok(Context {
             similarity,
+            metrics: metrics::Metrics::default(),
             breach_policy: std::sync::Arc::new(config.breach_policy()),
             region: config.region(),
             tz: config.timezone(),
@@ -309,11 +314,25 @@ pub async fn run(config: Config, once: bool) -> Result<()> {
     if applied > 0 {
         info!(applied, "database migrated");
     }
+    let listener = match (&config.http, once) {
+        (Some(h), false) => Some(http::bind(&h.listen).await?),
+        _ => None,
+    };
     let ctx = std::sync::Arc::new(Context::new(config, store).await?);
     recompute_open_cases(&ctx).await?;
     if once {
         run_once(&ctx).await?;
         return Ok(());
+    }
+    if let Some(listener) = listener {
+        // Not supervised: a listener that fails takes nothing else down,
+        // and its absence shows in the monitoring at once.
+        let (ctx, stop) = (ctx.clone(), stop_rx.clone());
+        tokio::spawn(async move {
+            if let Err(e) = http::serve(ctx, listener, stop).await {
+                warn!(error = %format!("{e:#}"), "the HTTP listener stopped");
+            }
+        });
     }
 
     // Each stage under supervision: restarted when it fails, and the

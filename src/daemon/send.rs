@@ -150,6 +150,7 @@ async fn send_queued(
             {
                 Ok(()) => {
                     ctx.store.outbox_sent(m.id(), ctx.now()).await?;
+                    ctx.metrics.mail_sent.inc();
                     info!(message_id = %m.message_id, purpose = %m.purpose, "sent");
                     if sent_folder.append(ctx, m.keepable_bytes()).await {
                         ctx.store.outbox_copied(m.id()).await?;
@@ -159,17 +160,20 @@ async fn send_queued(
                     // The stage waits, not the rows: they stay due, so they
                     // go in the order queued once the server is back.
                     warn!(error = %e, "SMTP server unavailable: the outbox waits");
+                    ctx.metrics.send_failures.inc();
                     unclaim_all(ctx, std::iter::once(m).chain(rest), &e).await?;
                     return Ok(Pass::ServerUnavailable);
                 }
                 Err(SendError::Temporary(e)) if m.attempts < MAX_ATTEMPTS => {
                     let retry_at = ctx.now() + retry_delay(m.attempts);
                     warn!(message_id = %m.message_id, error = %e, %retry_at, "temporary send failure");
+                    ctx.metrics.send_failures.inc();
                     ctx.store.outbox_retry(m.id(), &e, retry_at).await?;
                 }
                 Err(e) => {
                     let e = e.to_string();
                     warn!(message_id = %m.message_id, error = %e, "giving up on message");
+                    ctx.metrics.send_failures.inc();
                     ctx.store.outbox_failed(m.id(), &e).await?;
                     record_failure(ctx, &m, &e).await?;
                 }
