@@ -67,6 +67,8 @@ pub enum Command {
     Show(ShowArgs),
     /// Requests received and answered per month and regime, timeliness, outcomes, reviews, flags.
     Stats(StatsArgs),
+    /// Erase the personal data of cases closed before a date (retention); statistics are kept.
+    Purge(PurgeArgs),
     /// Measure the mail system: `doctor trust` proposes the [trust] section.
     Doctor(DoctorArgs),
 }
@@ -244,6 +246,19 @@ pub struct ShowArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// Cases closed before this date (YYYY-MM-DD) are purged; so is mail on
+    /// no case that arrived before it.
+    #[arg(long, value_name = "DATE")]
+    pub closed_before: String,
+    /// Count what would be purged, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct StatsArgs {
     /// Only requests received on or after this date (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
@@ -372,6 +387,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let config = load_config(config_path)?;
             let store = open_store(&config).await?;
             crate::commands::stats(&config, &store, args).await
+        }
+        Command::Purge(args) => {
+            let config = load_config(config_path)?;
+            let store = open_store(&config).await?;
+            crate::commands::purge(&config, &store, args).await
         }
     }
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::cli::{
     load_config, open_store, CasesArgs, CheckAttachmentArgs, DeadlineArgs, DoctorTrustArgs,
-    HeldArgs, HolidaysAction, HolidaysArgs, ParseArgs, ShowArgs, StatsArgs,
+    HeldArgs, HolidaysAction, HolidaysArgs, ParseArgs, PurgeArgs, ShowArgs, StatsArgs,
 };
 use crate::config::Config;
 use crate::core::calendar::{Calendar, Region};
@@ -505,6 +505,45 @@ pub async fn stats(config: &Config, store: &Store, args: &StatsArgs) -> Result<E
     }
     for (state, purpose, n) in outbox {
         println!("outbox {state} {purpose}: {n}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `foid purge --closed-before DATE`: erases the personal data of cases
+/// closed before the date; what stays is what the statistics need.
+pub async fn purge(config: &Config, store: &Store, args: &PurgeArgs) -> Result<ExitCode> {
+    let closed_before = parse_date("--closed-before", &args.closed_before)?;
+    let today = clock::date_of_receipt(jiff::Timestamp::now(), &config.timezone());
+    if closed_before > today {
+        bail!("--closed-before {closed_before} is in the future");
+    }
+    if args.dry_run {
+        let cases = store.purgeable_cases(closed_before).await?;
+        if args.json {
+            println!("{}", json!({ "dry_run": true, "cases": cases.len() }));
+        } else {
+            println!(
+                "{} case(s) closed before {closed_before} would be purged (nothing changed)",
+                cases.len()
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let summary = store
+        .purge_closed_before(
+            closed_before,
+            clock::start_of_day(closed_before, &config.timezone()),
+            &crate::core::case::Actor::Foid,
+            jiff::Timestamp::now(),
+        )
+        .await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        println!(
+            "purged {} case(s) closed before {closed_before}: {} message(s) erased, {} requester(s) anonymised, {} message(s) on no case erased",
+            summary.cases, summary.messages, summary.requesters, summary.unlinked_messages
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

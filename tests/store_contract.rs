@@ -3,7 +3,9 @@
 
 mod common;
 
-use foid::core::case::{Actor, CaseEvent, Direction, Disposition, RawId, Source};
+use foid::core::case::{
+    Actor, CaseEvent, CaseState, Closure, Direction, Disposition, RawId, Source,
+};
 use foid::core::clock::Regime;
 use foid::core::flags::{Flag, FlagKind};
 use foid::core::intake::Kind;
@@ -437,6 +439,75 @@ async fn contract(store: Store) {
     assert_eq!(
         store.setting("k").await.expect("setting").as_deref(),
         Some("v2")
+    );
+
+    // Daily jobs are claimed once per day.
+    let day = date(2026, 12, 4);
+    let mut tx = store.begin().await.expect("begin");
+    assert!(store::claim_daily_job(&mut tx, "digest", day, "a", now)
+        .await
+        .expect("claim"));
+    assert!(!store::claim_daily_job(&mut tx, "digest", day, "b", now)
+        .await
+        .expect("claim"));
+    tx.commit().await.expect("commit");
+    assert_eq!(
+        store.last_daily_job("digest").await.expect("last"),
+        Some(day)
+    );
+
+    // Retention: a purge erases the personal data of a closed case; the
+    // triggers let it erase and nothing else.
+    let mut tx = store.begin().await.expect("begin");
+    store::set_case_state(
+        &mut tx,
+        case_id,
+        CaseState::Closed,
+        Some(date(2026, 12, 1)),
+        Some(Closure::Answered),
+    )
+    .await
+    .expect("close");
+    tx.commit().await.expect("commit");
+    let summary = store
+        .purge_closed_before(date(2026, 12, 2), ts(1_000_000_000), &Actor::Foid, now)
+        .await
+        .expect("purge");
+    assert_eq!((summary.cases, summary.requesters), (1, 1), "{summary:?}");
+    assert!(summary.messages >= 1, "{summary:?}");
+    let view = store
+        .case_by_reference("FOI-2026-00002")
+        .await
+        .expect("view")
+        .expect("case");
+    assert_eq!(view.requester.email, "");
+    assert_eq!(view.requester.name, None);
+    assert_eq!(view.subject, store::PURGED_TEXT);
+    assert_eq!(view.closed_on.as_deref(), Some("2026-12-01"));
+    assert_eq!(
+        view.flags[0].kind, "repeat",
+        "flags stay for the statistics"
+    );
+    assert_eq!(view.flags[0].related, vec!["FOI-2025-00001".to_string()]);
+    let events = store.case_events(case_id).await.expect("events");
+    let note = events.iter().find(|e| e.kind == "note").expect("note");
+    assert_eq!(note.detail, serde_json::json!({"purged": true}));
+    assert!(events.iter().any(|e| e.kind == "purged"));
+    let raw_row = store.raw_message(ids[0]).await.expect("raw").expect("row");
+    assert!(raw_row.bytes.is_empty(), "the request's bytes are erased");
+    let forge = sqlx::query(
+        "UPDATE case_events SET detail_json = '{\"text\":\"forged\"}' WHERE case_id = $1",
+    )
+    .bind(case_id.0)
+    .execute(store.pool())
+    .await;
+    assert!(forge.is_err(), "an event's detail could be rewritten");
+    assert_eq!(
+        store
+            .purge_closed_before(date(2026, 12, 2), ts(1_000_000_000), &Actor::Foid, now)
+            .await
+            .expect("again"),
+        store::PurgeSummary::default()
     );
 
     // Writers in parallel never hand out the same reference number.

@@ -48,6 +48,9 @@ pub struct Config {
     pub reminders: Reminders,
     /// `[http]`: the optional listener for `/healthz` and `/metrics`.
     pub http: Option<Http>,
+    /// `[retention]`: when closed cases' personal data is erased.
+    #[serde(default)]
+    pub retention: Retention,
     /// `[similarity]`: when a new request is flagged as a repeat,
     /// duplicate, aggregation, campaign or for volume.
     #[serde(default)]
@@ -419,6 +422,15 @@ impl Default for Import {
     }
 }
 
+/// `[retention]`: each working morning, the personal data of cases closed
+/// more than `purge_closed_after_days` ago is erased (`foid purge` does it
+/// by hand). Unset: nothing is erased automatically.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    pub purge_closed_after_days: Option<i64>,
+}
+
 /// `[http]`: where `/healthz` and `/metrics` are served.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -613,6 +625,7 @@ impl Config {
             import: Import::default(),
             reminders: Reminders::default(),
             http: None,
+            retention: Retention::default(),
             similarity: Default::default(),
             approval: Approval::default(),
             breach_check: BreachCheck::default(),
@@ -892,6 +905,14 @@ impl Config {
                         "{:?} is not ADDRESS:PORT (e.g. \"127.0.0.1:9187\")",
                         h.listen
                     ),
+                );
+            }
+        }
+        if let Some(days) = self.retention.purge_closed_after_days {
+            if !(30..=36_500).contains(&days) {
+                bad(
+                    "[retention] purge_closed_after_days",
+                    "must be between 30 and 36500 (days after a case closed; an internal review or an ICO appeal can come months later)".into(),
                 );
             }
         }

@@ -462,6 +462,11 @@ pub enum CaseEvent {
     Flagged {
         flag: crate::core::flags::Flag,
     },
+    /// The retention period passed: the case's personal data was erased
+    /// (`foid purge`); its dates, regime, outcomes and clock remain.
+    Purged {
+        closed_before: Date,
+    },
 }
 
 impl CaseEvent {
@@ -495,6 +500,7 @@ impl CaseEvent {
             CaseEvent::RegimeChanged { .. } => "regime_changed",
             CaseEvent::Closed { .. } => "closed",
             CaseEvent::Reopened { .. } => "reopened",
+            CaseEvent::Purged { .. } => "purged",
         }
     }
 

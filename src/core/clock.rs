@@ -179,6 +179,14 @@ pub fn date_of_receipt(ts: Timestamp, tz: &TimeZone) -> Date {
     tz.to_datetime(ts).date()
 }
 
+/// The first moment of a council-time day: mail that arrived before it was
+/// received before that date.
+pub fn start_of_day(date: Date, tz: &TimeZone) -> Timestamp {
+    date.to_zoned(tz.clone())
+        .map(|z| z.timestamp())
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
 /// The due date for a request received on `received` with no other events
 /// (for [`Regime::Pit`], the day-40 target).
 pub fn due_date(regime: Regime, region: Region, received: Date, calendar: &Calendar) -> Date {

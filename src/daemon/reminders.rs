@@ -15,8 +15,9 @@ use crate::core::calendar::WorkingDays;
 use crate::core::digest::{self, AwaitingApproval, Digest, FailedDelivery, HeldMail, OpenCase};
 use crate::store::{self, date_of};
 
-/// The daily job's name in the `daily_jobs` table.
+/// The daily jobs' names in the `daily_jobs` table.
 pub const DIGEST_JOB: &str = "digest";
+pub const PURGE_JOB: &str = "purge";
 
 /// How far back failed deliveries are listed.
 const FAILURES_LISTED_FOR: jiff::SignedDuration = jiff::SignedDuration::from_hours(7 * 24);
@@ -35,16 +36,21 @@ pub enum DigestRun {
     AlreadyDone,
 }
 
-/// Runs until `stop`: each working morning, the digest.
+/// Runs until `stop`: each working morning, the digest, then the purge of
+/// cases past the retention period.
 pub async fn run(ctx: &Context, mut stop: watch::Receiver<bool>) -> Result<()> {
     let r = &ctx.config.reminders;
-    if !r.digest || ctx.config.officers.team.is_empty() {
-        info!("no daily digest ([reminders] digest is off, or [officers] team is empty)");
+    let digest_on = r.digest && !ctx.config.officers.team.is_empty();
+    let purge_after = ctx.config.retention.purge_closed_after_days;
+    if !digest_on && purge_after.is_none() {
+        info!("no morning jobs ([reminders] digest is off or [officers] team is empty, and no [retention])");
         let _ = stop.wait_for(|s| *s).await;
         return Ok(());
     }
+    // The job the schedule is read from: the last day it was done.
+    let scheduled = if digest_on { DIGEST_JOB } else { PURGE_JOB };
     loop {
-        let last = ctx.store.last_daily_job(DIGEST_JOB).await?;
+        let last = ctx.store.last_daily_job(scheduled).await?;
         let (day, at) = digest::next_digest_at(
             ctx.now(),
             &ctx.tz,
@@ -64,12 +70,46 @@ pub async fn run(ctx: &Context, mut stop: watch::Receiver<bool>) -> Result<()> {
                 continue;
             }
         }
-        match send_digest(ctx, day).await? {
-            DigestRun::Sent(n) => info!(%day, mails = n, "daily digest queued"),
-            DigestRun::NothingToSay => info!(%day, "daily digest: nothing to list"),
-            DigestRun::AlreadyDone => info!(%day, "daily digest already sent for today"),
+        if digest_on {
+            match send_digest(ctx, day).await? {
+                DigestRun::Sent(n) => info!(%day, mails = n, "daily digest queued"),
+                DigestRun::NothingToSay => info!(%day, "daily digest: nothing to list"),
+                DigestRun::AlreadyDone => info!(%day, "daily digest already sent for today"),
+            }
+        }
+        if let Some(days) = purge_after {
+            if let Some(summary) = purge_for(ctx, day, days).await? {
+                info!(%day, cases = summary.cases, requesters = summary.requesters,
+                    messages = summary.messages + summary.unlinked_messages, "retention purge");
+            }
         }
     }
+}
+
+/// The retention purge for `day`: cases closed more than `days` before it.
+/// `None` when it was already done that day.
+pub async fn purge_for(
+    ctx: &Context,
+    day: jiff::civil::Date,
+    days: i64,
+) -> Result<Option<store::PurgeSummary>> {
+    let mut tx = ctx.store.begin().await?;
+    let claimed = store::claim_daily_job(&mut tx, PURGE_JOB, day, &ctx.instance, ctx.now()).await?;
+    tx.commit().await?;
+    if !claimed {
+        return Ok(None);
+    }
+    let cutoff = day - jiff::Span::new().days(days);
+    Ok(Some(
+        ctx.store
+            .purge_closed_before(
+                cutoff,
+                crate::core::clock::start_of_day(cutoff, &ctx.tz),
+                &crate::core::case::Actor::Foid,
+                ctx.now(),
+            )
+            .await?,
+    ))
 }
 
 /// Makes and queues the digest for `day`, unless it was already done.

@@ -44,6 +44,8 @@ pub async fn events(conn: &mut AnyConnection, case: CaseId) -> Result<Vec<EventR
     .await?;
     Ok(rows
         .into_iter()
+        // An event whose details a purge erased has nothing left to plan on.
+        .filter(|(_, _, _, detail)| detail != super::PURGED_DETAIL)
         .filter_map(
             |(at, actor, kind, detail)| match CaseEvent::from_columns(&kind, &detail) {
                 Ok(event) => Some(EventRecord {

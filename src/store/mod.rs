@@ -10,6 +10,7 @@ mod events;
 mod outbox;
 mod raw;
 mod reminders;
+mod retention;
 mod similarity;
 pub mod similarity_index;
 
@@ -26,6 +27,7 @@ pub use events::*;
 pub use outbox::*;
 pub use raw::*;
 pub use reminders::*;
+pub use retention::*;
 pub use similarity::*;
 
 use crate::config::redact_url;
