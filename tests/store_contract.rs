@@ -565,24 +565,115 @@ async fn contract_on_postgres() {
     assert_eq!(store.backend(), store::Backend::Postgres);
     assert!(store.migrate().await.expect("migrate") >= 1);
     // Only one instance polls a mailbox.
-    let lease = store.mailbox_lease("INBOX").await.expect("lease");
+    let lease = store.lease("mailbox INBOX").await.expect("lease");
     assert!(lease.is_some());
     let other = Store::open(&bed.pg_url()).await.expect("second instance");
     assert!(
-        other.mailbox_lease("INBOX").await.expect("lease").is_none(),
+        other.lease("mailbox INBOX").await.expect("lease").is_none(),
         "two pollers"
     );
-    assert!(other.mailbox_lease("Other").await.expect("lease").is_some());
+    assert!(other.lease("mailbox Other").await.expect("lease").is_some());
     drop(lease);
     // The server frees the lock when it sees the connection close.
     let mut released = false;
     for _ in 0..50 {
-        if other.mailbox_lease("INBOX").await.expect("lease").is_some() {
+        if other.lease("mailbox INBOX").await.expect("lease").is_some() {
             released = true;
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(released, "lease released when dropped");
+
+    // A lease whose session is killed (a failover, an administrator)
+    // fails its next check, and another instance can take it.
+    let mut daily = store
+        .lease("daily jobs")
+        .await
+        .expect("lease")
+        .expect("granted");
+    daily.check().await.expect("held");
+    assert!(
+        daily.recheck_within().is_some(),
+        "a shared lease is re-checked"
+    );
+    let killed: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(other.pool())
+    .await
+    .expect("terminate");
+    assert!(!killed.is_empty() && killed.iter().all(|k| *k));
+    assert!(daily.check().await.is_err(), "a lost lease fails its check");
+    let mut taken = false;
+    for _ in 0..50 {
+        if other.lease("daily jobs").await.expect("lease").is_some() {
+            taken = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(taken, "the other instance takes the lost lease");
     contract(store).await;
+
+    // The claims of an instance that is gone are released at once; a live
+    // instance's (it holds its instance lease) are not.
+    let now = Timestamp::now();
+    let mut tx = other.begin().await.expect("begin");
+    for n in 0..2 {
+        store::enqueue(
+            &mut tx,
+            &NewOutboxMessage {
+                case_id: None,
+                purpose: Purpose::Digest,
+                message_id: format!("<claims-{n}@council.test>"),
+                envelope_from: "foi@council.test".into(),
+                recipients: vec!["officer1@council.test".into()],
+                bytes: b"Subject: digest\r\n\r\nx\r\n".to_vec(),
+                sent_copy: None,
+            },
+            false,
+            now,
+        )
+        .await
+        .expect("enqueue");
+    }
+    tx.commit().await.expect("commit");
+    let _alive = other
+        .instance_lease("alive")
+        .await
+        .expect("lease")
+        .expect("granted");
+    assert_eq!(
+        other
+            .claim_outbox("alive", now, 1)
+            .await
+            .expect("claim")
+            .len(),
+        1
+    );
+    assert_eq!(
+        other
+            .claim_outbox("ghost", now, 1)
+            .await
+            .expect("claim")
+            .len(),
+        1
+    );
+    assert!(other.is_running("alive").await.expect("alive"));
+    assert!(!other.is_running("ghost").await.expect("ghost"));
+    assert_eq!(
+        other.release_dead_claims(now).await.expect("release"),
+        1,
+        "only the dead instance's claim"
+    );
+    let again = other
+        .claim_outbox("survivor", now, 10)
+        .await
+        .expect("claim");
+    assert_eq!(again.len(), 1);
+    assert_eq!(
+        again[0].attempts, 2,
+        "the released row, its attempt counted"
+    );
 }

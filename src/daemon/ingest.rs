@@ -16,7 +16,7 @@ use crate::config::Imap;
 use crate::core::case::RawState;
 use crate::mail::imap::{uid_set, ImapConnection};
 use crate::mail::raw::{sha256_hex, stored_message_id};
-use crate::store::{Checkpoint, NewRawMessage};
+use crate::store::{Checkpoint, Lease, NewRawMessage};
 
 /// Reconnect delays: exponential from 1 s to 2 minutes, each jittered by
 /// ±50% so that a fleet of daemons does not reconnect in step.
@@ -48,8 +48,19 @@ impl Default for Backoff {
     }
 }
 
+/// The name of the singleton lease on a mailbox.
+pub fn mailbox_lease(mailbox: &str) -> String {
+    format!("mailbox {mailbox}")
+}
+
+/// How often a standby instance tries for a lease another holds: a
+/// killed leader's lock goes with its connection, so the standby takes
+/// over within this (well inside 30 seconds).
+pub const STANDBY_RETRY: Duration = Duration::from_secs(5);
+
 /// Runs until `stop` turns true: connect, drain, wait (IDLE or poll),
-/// reconnecting with backoff after any error.
+/// reconnecting with backoff after any error. Only while holding the
+/// mailbox lease, re-checked on every turn of the loop.
 pub async fn run(ctx: &Context, mut stop: watch::Receiver<bool>) -> Result<()> {
     let cfg = ctx
         .config
@@ -57,20 +68,32 @@ pub async fn run(ctx: &Context, mut stop: watch::Receiver<bool>) -> Result<()> {
         .as_ref()
         .ok_or_else(|| anyhow!("no [imap] configured"))?;
     let mut backoff = Backoff::new();
+    let mut standing_by = false;
     loop {
         if *stop.borrow() {
             return Ok(());
         }
-        let Some(_lease) = ctx.store.mailbox_lease(&cfg.mailbox).await? else {
+        let Some(mut lease) = ctx.store.lease(&mailbox_lease(&cfg.mailbox)).await? else {
+            if ctx.metrics.is_leader() || !standing_by {
+                info!(mailbox = %cfg.mailbox, "another instance polls this mailbox; standing by");
+            }
             ctx.metrics.set_leader(false);
-            info!(mailbox = %cfg.mailbox, "another instance polls this mailbox; standing by");
-            if sleep_or_stop(&mut stop, Duration::from_secs(30)).await {
+            standing_by = true;
+            if sleep_or_stop(&mut stop, STANDBY_RETRY).await {
                 return Ok(());
             }
             continue;
         };
+        if standing_by {
+            info!(mailbox = %cfg.mailbox, "took over the mailbox lease");
+        }
+        standing_by = false;
         ctx.metrics.set_leader(true);
-        match session(ctx, cfg, &mut stop, &mut backoff).await {
+        let result = session(ctx, cfg, &mut stop, &mut backoff, &mut lease).await;
+        // Given up before the wait below: another instance may take over.
+        drop(lease);
+        ctx.metrics.set_leader(false);
+        match result {
             Ok(()) => return Ok(()),
             Err(e) => {
                 ctx.metrics.imap_reconnects.inc();
@@ -233,6 +256,7 @@ async fn session(
     cfg: &Imap,
     stop: &mut watch::Receiver<bool>,
     backoff: &mut Backoff,
+    lease: &mut Lease,
 ) -> Result<()> {
     let mut conn = ImapConnection::connect(cfg).await?;
     info!(
@@ -249,6 +273,7 @@ async fn session(
         // reads, and not again in the IDLE that follows: it would wait for
         // the next mail or the IDLE re-issue. So drain again until a drain
         // finds nothing new; only then wait.
+        lease.check().await.context("the mailbox lease")?;
         while drain(ctx, cfg, &mut conn, &mut folders, stop).await? {}
         if folders.retry_due(&mut conn).await? {
             // Move what waited for it.
@@ -260,9 +285,13 @@ async fn session(
             conn.logout().await;
             return Ok(());
         }
+        // A shared lease is re-checked often, IDLE or not.
+        let recheck = lease.recheck_within();
+        let bounded = |wait: Duration| recheck.map_or(wait, |r| wait.min(r));
         if conn.features.idle && cfg.use_idle {
-            let wait =
-                folders.bounded(conn.wait_within_login(Duration::from_secs(cfg.idle_minutes * 60)));
+            let wait = bounded(
+                folders.bounded(conn.wait_within_login(Duration::from_secs(cfg.idle_minutes * 60))),
+            );
             let (next, stopped) = conn.idle_wait(wait, stop).await?;
             conn = next;
             if stopped {
@@ -270,8 +299,9 @@ async fn session(
                 return Ok(());
             }
         } else {
-            let wait =
-                folders.bounded(conn.wait_within_login(Duration::from_secs(cfg.poll_seconds)));
+            let wait = bounded(
+                folders.bounded(conn.wait_within_login(Duration::from_secs(cfg.poll_seconds))),
+            );
             if sleep_or_stop(stop, wait).await {
                 conn.logout().await;
                 return Ok(());

@@ -319,6 +319,9 @@ pub async fn run(config: Config, once: bool) -> Result<()> {
         _ => None,
     };
     let ctx = std::sync::Arc::new(Context::new(config, store).await?);
+    // Held for the process's lifetime: the other instances' sign that this
+    // one is alive and its outbox claims are live.
+    let _alive = ctx.store.instance_lease(&ctx.instance).await?;
     recompute_open_cases(&ctx).await?;
     if once {
         run_once(&ctx).await?;

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use tokio::sync::watch;
 use tracing::info;
 
@@ -18,6 +18,10 @@ use crate::store::{self, date_of};
 /// The daily jobs' names in the `daily_jobs` table.
 pub const DIGEST_JOB: &str = "digest";
 pub const PURGE_JOB: &str = "purge";
+
+/// The singleton lease of the morning jobs: one instance runs them (the
+/// per-day claims would stop a second from sending twice anyway).
+pub const DAILY_JOBS_LEASE: &str = "daily jobs";
 
 /// How far back failed deliveries are listed.
 const FAILURES_LISTED_FOR: jiff::SignedDuration = jiff::SignedDuration::from_hours(7 * 24);
@@ -49,38 +53,61 @@ pub async fn run(ctx: &Context, mut stop: watch::Receiver<bool>) -> Result<()> {
     }
     // The job the schedule is read from: the last day it was done.
     let scheduled = if digest_on { DIGEST_JOB } else { PURGE_JOB };
+    let mut standing_by = false;
     loop {
-        let last = ctx.store.last_daily_job(scheduled).await?;
-        let (day, at) = digest::next_digest_at(
-            ctx.now(),
-            &ctx.tz,
-            r.time(),
-            &ctx.calendar,
-            WorkingDays::Region(ctx.region),
-            last,
-        );
-        let wait = Duration::try_from(at.duration_since(ctx.now())).unwrap_or_default();
-        if !wait.is_zero() {
-            // At most an hour at a time: a wall clock stepped by NTP, or a
-            // host resumed from suspend, must not delay the digest by a day.
-            if sleep_or_stop(&mut stop, wait.min(Duration::from_secs(3600))).await {
+        let Some(mut lease) = ctx.store.lease(DAILY_JOBS_LEASE).await? else {
+            if !standing_by {
+                info!("another instance runs the morning jobs; standing by");
+            }
+            standing_by = true;
+            if sleep_or_stop(&mut stop, super::ingest::STANDBY_RETRY).await {
                 return Ok(());
             }
-            if ctx.now() < at {
-                continue;
-            }
+            continue;
+        };
+        if standing_by {
+            info!("took over the morning jobs");
         }
-        if digest_on {
-            match send_digest(ctx, day).await? {
-                DigestRun::Sent(n) => info!(%day, mails = n, "daily digest queued"),
-                DigestRun::NothingToSay => info!(%day, "daily digest: nothing to list"),
-                DigestRun::AlreadyDone => info!(%day, "daily digest already sent for today"),
+        // Held until stop, or until a check finds it lost (an error: the
+        // supervisor starts this stage again, which stands by or takes it).
+        loop {
+            lease.check().await.context("the daily jobs lease")?;
+            let last = ctx.store.last_daily_job(scheduled).await?;
+            let (day, at) = digest::next_digest_at(
+                ctx.now(),
+                &ctx.tz,
+                r.time(),
+                &ctx.calendar,
+                WorkingDays::Region(ctx.region),
+                last,
+            );
+            let wait = Duration::try_from(at.duration_since(ctx.now())).unwrap_or_default();
+            if !wait.is_zero() {
+                // At most an hour at a time (a wall clock stepped by NTP, or
+                // a host resumed from suspend, must not delay the digest by
+                // a day), and less while a shared lease needs re-checking.
+                let nap = wait
+                    .min(Duration::from_secs(3600))
+                    .min(lease.recheck_within().unwrap_or(Duration::MAX));
+                if sleep_or_stop(&mut stop, nap).await {
+                    return Ok(());
+                }
+                if ctx.now() < at {
+                    continue;
+                }
             }
-        }
-        if let Some(days) = purge_after {
-            if let Some(summary) = purge_for(ctx, day, days).await? {
-                info!(%day, cases = summary.cases, requesters = summary.requesters,
-                    messages = summary.messages + summary.unlinked_messages, "retention purge");
+            if digest_on {
+                match send_digest(ctx, day).await? {
+                    DigestRun::Sent(n) => info!(%day, mails = n, "daily digest queued"),
+                    DigestRun::NothingToSay => info!(%day, "daily digest: nothing to list"),
+                    DigestRun::AlreadyDone => info!(%day, "daily digest already sent for today"),
+                }
+            }
+            if let Some(days) = purge_after {
+                if let Some(summary) = purge_for(ctx, day, days).await? {
+                    info!(%day, cases = summary.cases, requesters = summary.requesters,
+                        messages = summary.messages + summary.unlinked_messages, "retention purge");
+                }
             }
         }
     }

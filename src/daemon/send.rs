@@ -5,8 +5,9 @@
 //! recorded on the case and the team told.
 //!
 //! It resumes its own unfinished work whatever woke it: claims left by a
-//! crashed run are released at start (SQLite, one instance) or expire
-//! (PostgreSQL), a row sent before a crash is found in the Sent folder
+//! crashed run are released at start (SQLite, one instance), or on
+//! PostgreSQL as soon as the claimant's instance lease is seen free (else
+//! when the claim hold expires), a row sent before a crash is found in the Sent folder
 //! instead of being sent twice, and copies to the Sent folder that were
 //! still to make are made on every pass.
 
@@ -28,6 +29,7 @@ pub const MAX_ATTEMPTS: i64 = 12;
 /// The longest the stage sleeps without looking at the outbox (a row queued
 /// by another instance does not wake this one).
 const IDLE: Duration = Duration::from_secs(60);
+const SHARED_IDLE: Duration = Duration::from_secs(10);
 
 /// How long to wait before trying an unreachable server again: 5 s,
 /// doubling, at most 30 s, so mail goes soon after the server is back.
@@ -49,6 +51,14 @@ pub async fn run(ctx: &Context, mut stop: watch::Receiver<bool>) -> Result<()> {
     }
     let mut failures = 0;
     loop {
+        match ctx.store.release_dead_claims(ctx.now()).await {
+            Ok(0) => {}
+            Ok(n) => info!(
+                released = n,
+                "released the outbox claims of an instance that is gone"
+            ),
+            Err(e) => warn!(error = %format!("{e:#}"), "cannot check other instances' claims"),
+        }
         let wait = match send_due(ctx, &stop).await {
             Ok(Pass::Done) => {
                 failures = 0;
@@ -75,14 +85,20 @@ pub async fn run(ctx: &Context, mut stop: watch::Receiver<bool>) -> Result<()> {
     }
 }
 
-/// How long until the next queued row is due, at most [`IDLE`].
+/// How long until the next queued row is due, at most [`IDLE`] (on a
+/// shared database [`SHARED_IDLE`]: another instance may have died with
+/// rows claimed, or queued mail and gone).
 async fn until_next_attempt(ctx: &Context) -> Duration {
+    let idle = match ctx.store.backend() {
+        Backend::Postgres => SHARED_IDLE,
+        Backend::Sqlite => IDLE,
+    };
     match ctx.store.next_outbox_attempt().await {
         Ok(Some(at)) => {
             let secs = (at.as_second() - ctx.now().as_second()).max(1);
-            Duration::from_secs(secs as u64).min(IDLE)
+            Duration::from_secs(secs as u64).min(idle)
         }
-        Ok(None) => IDLE,
+        Ok(None) => idle,
         Err(e) => {
             warn!(error = %format!("{e:#}"), "cannot read the outbox");
             unavailable_backoff(0)

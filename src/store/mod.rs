@@ -195,27 +195,52 @@ impl Store {
         Ok(())
     }
 
-    /// The right to poll a mailbox. On PostgreSQL, where several instances
-    /// may share one database, it is a session advisory lock held on a
-    /// connection of its own for as long as the lease lives: only one
-    /// instance polls. `None` means another instance holds it. SQLite is one
-    /// host's file, and the lease is always granted.
-    pub async fn mailbox_lease(&self, mailbox: &str) -> Result<Option<MailboxLease>> {
+    /// A named singleton lease: the right to poll a mailbox
+    /// (`mailbox NAME`) or to run the morning jobs (`daily jobs`). On
+    /// PostgreSQL, where several instances may share one database, it is a
+    /// session advisory lock held on a connection of its own for as long as
+    /// the lease lives: one instance at a time holds each name. `None`
+    /// means another instance holds it. SQLite is one host's file, and the
+    /// lease is always granted.
+    pub async fn lease(&self, name: &str) -> Result<Option<Lease>> {
         if self.backend == Backend::Sqlite {
-            return Ok(Some(MailboxLease { _conn: None }));
+            return Ok(Some(Lease { conn: None }));
         }
-        let key = lease_key(mailbox);
+        let key = lease_key(name);
         let mut conn = self.pool.acquire().await?;
         let granted: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
             .bind(key)
             .fetch_one(&mut *conn)
             .await
-            .context("taking the mailbox lease")?;
+            .with_context(|| format!("taking the {name} lease"))?;
         // Out of the pool: returned to it, the connection (and the lock)
         // would live on. Dropped, it closes and the server frees the lock.
-        Ok(granted.then(|| MailboxLease {
-            _conn: Some(conn.detach()),
+        Ok(granted.then(|| Lease {
+            conn: Some(conn.detach()),
         }))
+    }
+
+    /// The lease an instance holds for as long as it runs, by which the
+    /// others tell it is alive (see [`Store::release_dead_claims`]).
+    pub async fn instance_lease(&self, instance: &str) -> Result<Option<Lease>> {
+        self.lease(&instance_lease_name(instance)).await
+    }
+
+    /// Whether an instance still holds its instance lease (PostgreSQL).
+    pub async fn is_running(&self, instance: &str) -> Result<bool> {
+        let key = lease_key(&instance_lease_name(instance));
+        let mut conn = self.pool.acquire().await?;
+        let free: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await?;
+        if free {
+            sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(key)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(!free)
     }
 
     pub async fn close(&self) {
@@ -223,16 +248,50 @@ impl Store {
     }
 }
 
-/// Held while this instance polls a mailbox; dropping it (or losing the
-/// connection) releases the lock.
-pub struct MailboxLease {
-    _conn: Option<sqlx::AnyConnection>,
+/// Held while this instance does a singleton's work; dropping it (or
+/// losing its connection) releases it.
+pub struct Lease {
+    conn: Option<sqlx::AnyConnection>,
 }
 
-/// A stable 63-bit key for the advisory lock of a mailbox.
-fn lease_key(mailbox: &str) -> i64 {
+impl Lease {
+    /// How long the holder may work before it must [`Lease::check`] again:
+    /// a shared lease can be lost with its connection.
+    pub fn recheck_within(&self) -> Option<std::time::Duration> {
+        self.conn.as_ref().map(|_| LEASE_RECHECK)
+    }
+
+    /// Errs when the lease may have been lost: its session is the lock, so
+    /// a connection that no longer answers has let it go, and another
+    /// instance may hold it now. The holder then stops the singleton's work.
+    pub async fn check(&mut self) -> Result<()> {
+        let Some(conn) = self.conn.as_mut() else {
+            return Ok(());
+        };
+        match tokio::time::timeout(LEASE_RECHECK, sqlx::query("SELECT 1").execute(&mut *conn)).await
+        {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => {
+                Err(anyhow::Error::new(e).context("the lease's database session is gone"))
+            }
+            Err(_) => Err(anyhow::anyhow!(
+                "the lease's database session did not answer within {LEASE_RECHECK:?}"
+            )),
+        }
+    }
+}
+
+/// How often a shared lease is re-checked, and how long a check may take.
+const LEASE_RECHECK: std::time::Duration = std::time::Duration::from_secs(10);
+
+fn instance_lease_name(instance: &str) -> String {
+    format!("instance {instance}")
+}
+
+/// A stable 63-bit key for the advisory lock of a lease name.
+fn lease_key(name: &str) -> i64 {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("foid mailbox {mailbox}").as_bytes());
+    let digest = Sha256::digest(format!("foid {name}").as_bytes());
     let mut bytes = [0u8; 8];
     bytes.copy_from_slice(&digest[..8]);
     (u64::from_be_bytes(bytes) >> 1) as i64

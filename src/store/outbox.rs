@@ -205,6 +205,41 @@ impl Store {
         .rows_affected())
     }
 
+    /// Gives back the claims of instances that are gone (PostgreSQL): each
+    /// running instance holds its `instance` lease for its lifetime, so a
+    /// claimant whose lease is free has died, and its rows need not wait
+    /// out the claim hold. Returns how many rows were released.
+    pub async fn release_dead_claims(&self, now: jiff::Timestamp) -> Result<u64> {
+        if self.backend != super::Backend::Postgres {
+            return Ok(0);
+        }
+        let claimants: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT claimed_by FROM outbox
+             WHERE state = $1 AND claimed_by IS NOT NULL AND next_attempt_at > $2",
+        )
+        .bind(OutboxState::Queued.as_str())
+        .bind(to_secs(now))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut released = 0;
+        for claimant in claimants {
+            if self.is_running(&claimant).await? {
+                continue;
+            }
+            released += sqlx::query(
+                "UPDATE outbox SET next_attempt_at = $1, claimed_by = NULL
+                 WHERE state = $2 AND claimed_by = $3",
+            )
+            .bind(to_secs(now))
+            .bind(OutboxState::Queued.as_str())
+            .bind(&claimant)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        }
+        Ok(released)
+    }
+
     /// When the next queued message is due, if any is.
     pub async fn next_outbox_attempt(&self) -> Result<Option<jiff::Timestamp>> {
         let at: Option<i64> =
