@@ -615,25 +615,65 @@ pub enum Marker {
 /// A marker line (`#not-held`, `#exempt s40(2)`, …); `Err` for a `#word`
 /// that is not one, with the reason.
 pub fn marker(line: &str) -> Option<Result<Marker, String>> {
+    marker_with_text(line).map(|r| r.map(|(m, _)| m))
+}
+
+/// A marker line and the text after its arguments on the same line
+/// (`#exempt s43(2) The rates are commercially sensitive.`): officers
+/// write the reason there as often as below.
+pub fn marker_with_text(line: &str) -> Option<Result<(Marker, String), String>> {
     let (word, args) = hash_word(line)?;
     Some(match word.as_str() {
-        "not-held" | "notheld" | "not_held" => Ok(Marker::NotHeld),
-        "exempt" | "exception" => match args {
-            "" => Err("#exempt needs the section, e.g. #exempt s40(2)".into()),
-            a => Ok(Marker::Exempt {
-                section: normalise_section(a),
-            }),
+        "not-held" | "notheld" | "not_held" => Ok((Marker::NotHeld, args.to_string())),
+        "exempt" | "exception" => match split_section(args) {
+            ("", _) => Err("#exempt needs the section, e.g. #exempt s40(2)".into()),
+            (section, rest) => Ok((
+                Marker::Exempt {
+                    section: normalise_section(section),
+                },
+                rest.to_string(),
+            )),
         },
-        "published" => match args.split_whitespace().next() {
-            Some(url) => Ok(Marker::Published {
-                url: url.trim_matches(['<', '>']).to_string(),
-            }),
-            None => Err("#published needs the address where it is published".into()),
+        "published" => match args.split_once(char::is_whitespace).unwrap_or((args, "")) {
+            ("", _) => Err("#published needs the address where it is published".into()),
+            (url, rest) => Ok((
+                Marker::Published {
+                    url: url.trim_matches(['<', '>']).to_string(),
+                },
+                rest.trim().to_string(),
+            )),
         },
-        "cost" => Ok(Marker::Cost),
-        "warn-s14" | "warn-14" => Ok(Marker::WarnSection14),
+        "cost" => Ok((Marker::Cost, args.to_string())),
+        "warn-s14" | "warn-14" => Ok((Marker::WarnSection14, args.to_string())),
         other => Err(format!("#{other} is not a draft marker (see #help)")),
     })
+}
+
+/// The section at the start of an `#exempt` line and the text after it:
+/// `s43(2)`, `s.43(2)`, `section 43(2)`, `reg 12(5)(e)`, `regulation
+/// 12(4)(a)` are sections; what follows is the officer's reason.
+fn split_section(args: &str) -> (&str, &str) {
+    let args = args.trim();
+    let word_end = |from: usize| {
+        args[from..]
+            .find(char::is_whitespace)
+            .map_or(args.len(), |i| from + i)
+    };
+    let first = word_end(0);
+    let lead = args[..first].trim_end_matches('.').to_ascii_lowercase();
+    let mut end = first;
+    if ["s", "sec", "section", "r", "reg", "regulation"].contains(&lead.as_str()) {
+        let next = args[first..]
+            .find(|c: char| !c.is_whitespace())
+            .map_or(args.len(), |i| first + i);
+        if args[next..].starts_with(|c: char| c.is_ascii_digit()) {
+            end = word_end(next);
+        }
+    }
+    (
+        args[..end].trim_end_matches([',', ';', ':']),
+        args[end..].trim(),
+    )
 }
 
 #[cfg(test)]
@@ -852,6 +892,43 @@ mod tests {
         );
         assert!(matches!(marker("#exempt"), Some(Err(_))));
         assert!(matches!(marker("#whatever"), Some(Err(_))));
+        // The reason on the marker's own line is the officer's text.
+        for (line, section, reason) in [
+            (
+                "#exempt s43(2) The rates are commercially sensitive.",
+                "s43(2)",
+                "The rates are commercially sensitive.",
+            ),
+            (
+                "#exempt reg 12(5)(e): confidential commercial information",
+                "reg 12(5)(e)",
+                "confidential commercial information",
+            ),
+            (
+                "#exempt section 40(2) names of junior staff",
+                "s40(2)",
+                "names of junior staff",
+            ),
+            ("#exempt s.21", "s21", ""),
+        ] {
+            assert_eq!(
+                marker_with_text(line),
+                Some(Ok((
+                    Marker::Exempt {
+                        section: section.into()
+                    },
+                    reason.into()
+                ))),
+                "{line}"
+            );
+        }
+        assert_eq!(
+            marker_with_text("#not-held We do not record the make of vehicle."),
+            Some(Ok((
+                Marker::NotHeld,
+                "We do not record the make of vehicle.".into()
+            )))
+        );
         assert_eq!(marker("no marker"), None);
     }
 

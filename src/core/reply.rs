@@ -398,8 +398,8 @@ fn read_answer(
         if PLACEHOLDER.is_match(line) {
             continue;
         }
-        match commands::marker(line) {
-            Some(Ok(m)) => {
+        match commands::marker_with_text(line) {
+            Some(Ok((m, reason))) => {
                 if marker.is_some() {
                     return Err(format!(
                         "question {} has more than one marker: give one outcome per question",
@@ -407,6 +407,9 @@ fn read_answer(
                     ));
                 }
                 marker = Some(m);
+                if !reason.is_empty() {
+                    text.push(reason);
+                }
             }
             Some(Err(e)) => return Err(format!("question {}: {e}", q.number)),
             None => text.push(line.clone()),

@@ -10,6 +10,7 @@ use anyhow::{Context as _, Result};
 use super::{maildir, Context};
 use crate::config::Config;
 use crate::core::case::Closure;
+use crate::core::letters::Purpose;
 use crate::store::{CaseView, Store};
 
 /// The seeded mail: requests of every kind, and the robots' mail that must
@@ -60,6 +61,10 @@ const SEED: &[(&str, &str)] = &[
         "12-newsletter.eml",
         include_str!("../../config/demo/12-newsletter.eml"),
     ),
+    (
+        "13-whatdotheyknow-resend.eml",
+        include_str!("../../config/demo/13-whatdotheyknow-resend.eml"),
+    ),
 ];
 
 pub struct DemoResult {
@@ -82,6 +87,8 @@ pub async fn run(dir: Option<PathBuf>) -> Result<DemoResult> {
     store.migrate().await?;
     let ctx = Context::new(config, store.clone()).await?;
     maildir::ingest_pass(&ctx).await?;
+    let journey = play_journey(&ctx, &workspace).await?;
+    let written = write_outbox(&store, &workspace.join("outbox")).await?;
 
     let cases = store.cases(false).await?;
     print_cases(&cases);
@@ -97,15 +104,23 @@ pub async fn run(dir: Option<PathBuf>) -> Result<DemoResult> {
             );
         }
     }
-    let outbox: i64 = store
-        .outbox_summary()
-        .await?
-        .iter()
-        .map(|(_, _, n)| n)
-        .sum();
+    if let Some(j) = &journey {
+        println!(
+            "\nAn officer's day on {}: {} replied to the case email with #draft and an answer under each question;\n\
+             {} got a preview with an approval code and replied #approve CODE; foid sent the reply and closed the case.",
+            j.reference,
+            OFFICER,
+            APPROVER
+        );
+    }
     println!(
-        "\n{outbox} email(s) (acknowledgements and case emails) wait in the outbox; the demo has no [smtp], so none is sent."
+        "\n{} email(s) written to {} (the demo has no [smtp], so none is sent):",
+        written.len(),
+        workspace.join("outbox").display()
     );
+    for (purpose, count) in count_by_purpose(&written) {
+        println!("  {count:>3} {purpose}");
+    }
     println!("\nWorkspace:     {}", workspace.display());
     println!("Configuration: {}", config_path.display());
     println!("Database:      {}", workspace.join("foid.db").display());
@@ -117,6 +132,169 @@ pub async fn run(dir: Option<PathBuf>) -> Result<DemoResult> {
     );
     store.close().await;
     Ok(DemoResult { workspace, cases })
+}
+
+/// The demo's officer (who drafts) and approver (who approves).
+const OFFICER: &str = "officer@council.example";
+const APPROVER: &str = "manager@council.example";
+
+/// The answers the demo's officer gives, one per question of the first
+/// request, in the forms officers use: an answer, `#not-held`, `#exempt`.
+const ANSWERS: &[&str] = &[
+    "1,284 potholes were reported to the council in 2025.",
+    "#not-held The council records when a repair is made, not how long after the report.",
+    "#exempt s43(2) The total would reveal the contractor's unit rates, which are commercially sensitive while the highways contract is re-tendered. We weighed the public interest in how highways money is spent against the council's ability to get value in the tender, and concluded that it favours withholding the figure until the contract is let.",
+    "The council received 212 claims for vehicle damage caused by potholes in 2025 and paid 61 of them.",
+];
+
+pub struct Journey {
+    pub reference: String,
+}
+
+/// An officer drafts the reply to the first request by email, an approver
+/// approves it by email, and foid sends it: the messages are written to
+/// the Maildir as the council's Postfix would deliver them (its Received
+/// line for a logged-in submission is what the `[trust]` gate checks), and
+/// processed by the same pipeline. `None` when the case was answered by an
+/// earlier run in this workspace.
+async fn play_journey(ctx: &Context, workspace: &Path) -> Result<Option<Journey>> {
+    let Some(case) = ctx
+        .store
+        .cases(false)
+        .await?
+        .into_iter()
+        .find(|c| c.kind == "foi")
+    else {
+        return Ok(None);
+    };
+    if case.state != "open" {
+        return Ok(None);
+    }
+    let new = workspace.join("Maildir").join("new");
+    let case_email = ctx
+        .store
+        .outbox_for_case(case.id)
+        .await?
+        .into_iter()
+        .find(|m| m.purpose == Purpose::CaseEmail.as_str())
+        .context("the demo case has no case email")?;
+    let answers: String = ANSWERS
+        .iter()
+        .take(case.questions.len().max(1))
+        .enumerate()
+        .map(|(i, a)| format!("{}. {a}\n", i + 1))
+        .collect();
+    let draft = officer_mail(
+        OFFICER,
+        "Olive Officer",
+        &format!("Re: [{}] {}", case.reference, case.subject),
+        &case_email.message_id,
+        &format!(
+            "#draft\nDear {},\n\nThank you for your request.\n\n{answers}",
+            greeting(&case)
+        ),
+    );
+    std::fs::write(new.join("20-officer-draft.eml"), draft)?;
+    maildir::ingest_pass(ctx).await?;
+
+    let preview = ctx
+        .store
+        .outbox_for_case(case.id)
+        .await?
+        .into_iter()
+        .find(|m| m.purpose == Purpose::Preview.as_str())
+        .context("the draft was not previewed: see `foid show` for why")?;
+    let code = approval_code(&preview.bytes).context("the preview carries no #approve line")?;
+    let approval = officer_mail(
+        APPROVER,
+        "Morgan Manager",
+        &format!("Re: [{}] Draft 1 for approval", case.reference),
+        &preview.message_id,
+        &format!("#approve {code}\n\nFine to go.\n"),
+    );
+    std::fs::write(new.join("21-approval.eml"), approval)?;
+    maildir::ingest_pass(ctx).await?;
+    Ok(Some(Journey {
+        reference: case.reference,
+    }))
+}
+
+fn greeting(case: &CaseView) -> String {
+    case.requester
+        .name
+        .clone()
+        .unwrap_or_else(|| "Requester".into())
+}
+
+/// An officer's mail to the FOI mailbox as the council's Postfix delivers
+/// it: its submission hop (logged in as the sender), then the LMTP hop.
+fn officer_mail(from: &str, name: &str, subject: &str, in_reply_to: &str, body: &str) -> String {
+    let now = jiff::Timestamp::now();
+    let date = now.strftime("%a, %d %b %Y %H:%M:%S +0000");
+    let id = format!(
+        "<demo-{}-{}@council.example>",
+        now.as_nanosecond(),
+        from.len()
+    );
+    format!(
+        "Return-Path: <{from}>\r\n\
+         Received: from mx.council.example\r\n\tby mx.council.example with LMTP\r\n\tid demo\r\n\t(envelope-from <{from}>)\r\n\tfor <foi@council.example>; {date}\r\n\
+         Received: from [10.0.0.5] (unknown [10.0.0.5])\r\n\t(Authenticated sender: {from})\r\n\tby mx.council.example (Postfix) with ESMTPSA id DEMO1\r\n\tfor <foi@council.example>; {date}\r\n\
+         From: {name} <{from}>\r\nTo: foi@council.example\r\nSubject: {subject}\r\nMessage-ID: {id}\r\n\
+         In-Reply-To: {in_reply_to}\r\nReferences: {in_reply_to}\r\nDate: {date}\r\n\
+         MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{}",
+        body.replace('\n', "\r\n")
+    )
+}
+
+/// The code on a preview's `#approve` line.
+fn approval_code(preview: &[u8]) -> Option<String> {
+    let message = mail_parser::MessageParser::default().parse(preview)?;
+    let text = message.body_text(0)?;
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("#approve "))
+        .and_then(|c| c.split_whitespace().next())
+        .map(str::to_string)
+}
+
+/// Every mail foid queued, written as `NNN-purpose-REFERENCE.eml`: what
+/// would have been sent. Returns the purposes of the files written.
+async fn write_outbox(store: &Store, dir: &Path) -> Result<Vec<String>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let references: std::collections::HashMap<i64, String> = store
+        .cases(false)
+        .await?
+        .into_iter()
+        .map(|c| (c.id.0, c.reference))
+        .collect();
+    let mut written = Vec::new();
+    for m in store.outbox().await? {
+        let reference = m
+            .case_id
+            .and_then(|id| references.get(&id).cloned())
+            .unwrap_or_else(|| "no-case".into());
+        let path = dir.join(format!("{:03}-{}-{reference}.eml", m.id, m.purpose));
+        std::fs::write(&path, m.keepable_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        let label = m
+            .purpose
+            .parse::<Purpose>()
+            .map(|p| p.label().to_string())
+            .unwrap_or_else(|_| m.purpose.clone());
+        written.push(label);
+    }
+    Ok(written)
+}
+
+fn count_by_purpose(written: &[String]) -> Vec<(String, usize)> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for w in written {
+        match counts.iter_mut().find(|(p, _)| p == w) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((w.clone(), 1)),
+        }
+    }
+    counts
 }
 
 /// Writes the Maildir (each message delivered at its Date), and a
@@ -154,17 +332,24 @@ url = "sqlite://{db}"
 maildir = "{maildir}"
 
 [officers]
-team = ["officer@council.example"]
-manager = "manager@council.example"
+team = ["{officer}"]
+approvers = ["{approver}"]
+manager = "{approver}"
 
 # Officers' commands are obeyed only when the council's own mail server
-# vouches for them; the demo has none, so its commands would be refused.
+# vouches for them: here, the Received line its Postfix (mx.council.example)
+# writes for a logged-in submission, which the demo's officer replies carry.
 [trust]
 mode = "received_stamp"
 
 [trust.received_stamp]
 hosts = ["mx.council.example"]
+
+[reminders]
+digest = false
 "#,
+        officer = OFFICER,
+        approver = APPROVER,
         db = workspace.join("foid.db").display(),
         maildir = maildir.display(),
     );
@@ -179,8 +364,8 @@ fn date_header(text: &str) -> Option<jiff::Timestamp> {
 
 pub fn print_cases(cases: &[CaseView]) {
     println!(
-        "{:<16} {:<12} {:<28} {:>9}  {:<10}  {:<10}",
-        "REFERENCE", "KIND", "REQUESTER", "QUESTIONS", "RECEIVED", "DUE"
+        "{:<16} {:<12} {:<28} {:>9}  {:<10}  {:<10}  {:<9}  {:<10}  OUTCOMES",
+        "REFERENCE", "KIND", "REQUESTER", "QUESTIONS", "RECEIVED", "DUE", "STATE", "FLAGS",
     );
     for c in cases {
         let who = c
@@ -188,8 +373,13 @@ pub fn print_cases(cases: &[CaseView]) {
             .name
             .clone()
             .unwrap_or_else(|| c.requester.email.clone());
+        let flags: Vec<&str> = c.flags.iter().map(|f| f.kind.as_str()).collect();
+        let state = match (c.state.as_str(), c.closure.as_deref()) {
+            ("closed", Some(closure)) => closure.to_string(),
+            (state, _) => state.to_string(),
+        };
         println!(
-            "{:<16} {:<12} {:<28} {:>9}  {:<10}  {:<10}",
+            "{:<16} {:<12} {:<28} {:>9}  {:<10}  {:<10}  {:<9}  {:<10}  {}",
             c.reference,
             c.kind,
             truncate(&who, 28),
@@ -198,9 +388,34 @@ pub fn print_cases(cases: &[CaseView]) {
             match c.closure.as_deref() {
                 Some(h) if h == Closure::History.as_str() => h,
                 _ => c.due_on.as_deref().unwrap_or("-"),
-            }
+            },
+            state,
+            if flags.is_empty() {
+                "-".to_string()
+            } else {
+                flags.join(",")
+            },
+            outcomes_of(c)
         );
     }
+}
+
+/// The outcome recorded per question, counted: `2 answered, 1 not held,
+/// 1 exempt s43(2)`; `-` before the case is answered.
+fn outcomes_of(c: &CaseView) -> String {
+    let mut outcomes: Vec<(String, usize)> = Vec::new();
+    for o in c.questions.iter().filter_map(|q| q.outcome.as_ref()) {
+        let label = o.label();
+        match outcomes.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, n)) => *n += 1,
+            None => outcomes.push((label, 1)),
+        }
+    }
+    if outcomes.is_empty() {
+        return "-".into();
+    }
+    let list: Vec<String> = outcomes.iter().map(|(l, n)| format!("{n} {l}")).collect();
+    list.join(", ")
 }
 
 fn truncate(s: &str, n: usize) -> String {

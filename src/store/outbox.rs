@@ -357,6 +357,15 @@ impl Store {
         .await?)
     }
 
+    /// Every outbox row, oldest first.
+    pub async fn outbox(&self) -> Result<Vec<OutboxMessage>> {
+        Ok(
+            sqlx::query_as(&format!("SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY id"))
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
     /// Outbox rows sent for one purpose, oldest first.
     pub async fn outbox_for_purpose(&self, purpose: Purpose) -> Result<Vec<OutboxMessage>> {
         Ok(sqlx::query_as(&format!(
