@@ -327,7 +327,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
         Command::Run(args) => {
             let config = load_config(config_path)?;
-            crate::daemon::run(config, args.once).await?;
+            let path = config_path
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from(config::DEFAULT_CONFIG_PATH));
+            crate::daemon::run(config, &path, args.once).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo(args) => {

@@ -5,19 +5,10 @@
 
 mod common;
 
-use std::process::Child;
 use std::time::{Duration, Instant};
 
-use common::{request, start_daemon, TestBed, FOI};
+use common::{request, signal, start_daemon, TestBed, FOI};
 use foid::store::Store;
-
-fn signal(child: &Child, sig: &str) {
-    let status = std::process::Command::new("kill")
-        .args([sig, &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-}
 
 async fn wait_until<F, Fut>(what: &str, timeout: Duration, mut check: F)
 where
@@ -80,7 +71,33 @@ async fn sigkill_during_ingestion_loses_and_repeats_nothing() {
     let mut kills = 0;
     let mut progress_at_kills = Vec::new();
     let mut daemon = start_daemon(&config, &log);
-    // Kill it at random moments while it works, at least five times.
+    // First SIGTERM while it is busy: it finishes the item in hand and
+    // exits cleanly within seconds, leaving nothing half-done (the counts
+    // at the end prove it).
+    wait_until("the first cases", Duration::from_secs(60), || {
+        let store = store.clone();
+        async move { store.case_count().await.unwrap_or(0) > 0 }
+    })
+    .await;
+    signal(&daemon, "-TERM");
+    let asked = Instant::now();
+    let status = daemon.wait().expect("wait");
+    let stopped_in = asked.elapsed();
+    assert!(
+        status.success(),
+        "a busy foid exits cleanly on SIGTERM: {status}"
+    );
+    assert!(
+        stopped_in < Duration::from_secs(10),
+        "SIGTERM took {stopped_in:?}"
+    );
+    let at_term = store.case_count().await.expect("count");
+    assert!(
+        at_term < N as i64,
+        "SIGTERM landed mid-ingestion ({at_term} of {N})"
+    );
+    daemon = start_daemon(&config, &log);
+    // Then kill it at random moments while it works, at least five times.
     while kills < 5 || (kills < 12 && store.case_count().await.expect("count") < (N as i64) / 2) {
         tokio::time::sleep(Duration::from_millis(rng.next_ms(150, 900))).await;
         signal(&daemon, "-KILL");
@@ -110,7 +127,7 @@ async fn sigkill_during_ingestion_loses_and_repeats_nothing() {
             let log = log.clone();
             async move {
                 std::fs::read_to_string(&log)
-                    .map(|t| t.matches("IMAP connected").count() > kills)
+                    .map(|t| t.matches("IMAP connected").count() > kills + 1)
                     .unwrap_or(false)
             }
         },
@@ -166,7 +183,7 @@ async fn sigkill_during_ingestion_loses_and_repeats_nothing() {
         "kills landed mid-ingestion only {mid_flight} times: {progress_at_kills:?}"
     );
     eprintln!(
-        "{N} requests, {kills} SIGKILLs (cases at each: {progress_at_kills:?}), {cases} cases"
+        "{N} requests, SIGTERM at {at_term} cases (stopped in {stopped_in:?}), {kills} SIGKILLs (cases at each: {progress_at_kills:?}), {cases} cases"
     );
 }
 

@@ -140,7 +140,7 @@ pub async fn render(ctx: &Context) -> Result<String> {
     for case in &open {
         if ctx
             .store
-            .case_clock(case, ctx.region, &ctx.calendar, today)
+            .case_clock(case, ctx.region, &ctx.calendar(), today)
             .await?
             .is_some_and(|c| c.is_overdue())
         {

@@ -34,7 +34,8 @@ use crate::store::Store;
 pub struct Context {
     pub config: Config,
     pub store: Store,
-    pub calendar: Calendar,
+    /// Swapped whole when SIGHUP reloads the holidays.
+    calendar: std::sync::RwLock<std::sync::Arc<Calendar>>,
     pub region: Region,
     pub tz: jiff::tz::TimeZone,
     pub policy: IntakePolicy,
@@ -77,7 +78,7 @@ impl Context {
             breach_policy: std::sync::Arc::new(config.breach_policy()),
             region: config.region(),
             tz: config.timezone(),
-            calendar,
+            calendar: std::sync::RwLock::new(std::sync::Arc::new(calendar)),
             policy,
             trust,
             approval_key,
@@ -93,6 +94,23 @@ impl Context {
                 rand::random::<u32>()
             ),
         })
+    }
+
+    /// The bank holidays in force.
+    pub fn calendar(&self) -> std::sync::Arc<Calendar> {
+        match self.calendar.read() {
+            Ok(c) => c.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Puts reloaded holidays in force (SIGHUP).
+    pub fn set_calendar(&self, calendar: Calendar) {
+        let mut slot = match self.calendar.write() {
+            Ok(slot) => slot,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *slot = std::sync::Arc::new(calendar);
     }
 
     /// Whether an address is an officer's (team, approvers or manager).
@@ -114,7 +132,7 @@ impl Context {
     }
 
     /// The settings officers' commands are planned with.
-    pub fn casework(&self) -> crate::core::casework::Settings<'_> {
+    pub fn casework<'a>(&'a self, calendar: &'a Calendar) -> crate::core::casework::Settings<'a> {
         let o = &self.config.officers;
         crate::core::casework::Settings {
             council_name: &self.config.council.name,
@@ -125,7 +143,7 @@ impl Context {
             four_eyes: self.config.approval.four_eyes,
             code_ttl_hours: self.config.approval.code_ttl_hours,
             key: &self.approval_key,
-            calendar: &self.calendar,
+            calendar,
             region: self.region,
             tz: &self.tz,
             now: self.now(),
@@ -289,7 +307,8 @@ pub fn apply_holiday_config(config: &Config, calendar: &mut Calendar) {
 }
 
 /// The whole daemon. With `once`, one pass of each stage and exit.
-pub async fn run(config: Config, once: bool) -> Result<()> {
+/// `config_path` is read again on SIGHUP, for the holidays.
+pub async fn run(config: Config, config_path: &Path, once: bool) -> Result<()> {
     // Listen for SIGTERM/SIGINT before anything else, so that a stop
     // requested while starting up is a clean stop too.
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -326,6 +345,22 @@ pub async fn run(config: Config, once: bool) -> Result<()> {
     if once {
         run_once(&ctx).await?;
         return Ok(());
+    }
+    if !once {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut hup = signal(SignalKind::hangup()).context("listening for SIGHUP")?;
+        let (ctx, path) = (ctx.clone(), config_path.to_path_buf());
+        tokio::spawn(async move {
+            while hup.recv().await.is_some() {
+                match reload_holidays(&ctx, &path).await {
+                    Ok(changed) => info!(
+                        changed,
+                        "SIGHUP: bank holidays reloaded; open cases' due dates recomputed (other settings take effect at the next start)"
+                    ),
+                    Err(e) => warn!(error = %format!("{e:#}"), "SIGHUP: not reloaded; the holidays in force stay"),
+                }
+            }
+        });
     }
     if let Some(listener) = listener {
         // Not supervised: a listener that fails takes nothing else down,
@@ -444,10 +479,21 @@ pub async fn sleep_or_stop(stop: &mut watch::Receiver<bool>, d: Duration) -> boo
     }
 }
 
+/// Reads the configuration again and puts its holidays (`[holidays]`, the
+/// gov.uk file, an imported one) in force, recomputing open cases whose
+/// due date moves. A configuration that does not load changes nothing.
+pub async fn reload_holidays(ctx: &Context, path: &Path) -> Result<usize> {
+    let config = Config::load(path)?;
+    let calendar = build_calendar(&config, &ctx.store).await?;
+    ctx.set_calendar(calendar);
+    recompute_open_cases(ctx).await
+}
+
 /// When the bank holidays changed since open cases were computed, recompute
 /// each open case's due date and record the change on the case.
 pub async fn recompute_open_cases(ctx: &Context) -> Result<usize> {
-    let fingerprint = ctx.calendar.fingerprint();
+    let calendar = ctx.calendar();
+    let fingerprint = calendar.fingerprint();
     if ctx
         .store
         .setting(CALENDAR_FINGERPRINT_KEY)
@@ -465,8 +511,7 @@ pub async fn recompute_open_cases(ctx: &Context) -> Result<usize> {
             Err(e) => bail!("case {}: {e}", case.reference),
         };
         let events = ctx.store.clock_events(case.id).await?;
-        let clock =
-            crate::core::clock::case_clock(regime, ctx.region, &events, &ctx.calendar, today);
+        let clock = crate::core::clock::case_clock(regime, ctx.region, &events, &calendar, today);
         let new_due = clock.deadline().map(|d| d.to_string());
         if new_due != case.due_on {
             ctx.store

@@ -215,7 +215,7 @@ async fn plan_intake(
                 },
             )
             .await?;
-            workflow::plan_new_case(&request, &council(ctx), &ctx.calendar, ctx.region)
+            workflow::plan_new_case(&request, &council(ctx), &ctx.calendar(), ctx.region)
         }
         IntakeDecision::AddToCase { case_id } => {
             let case = store::case_snapshot(tx, case_id).await?;
@@ -228,7 +228,7 @@ async fn plan_intake(
                 ctx.is_officer(from),
                 received_on,
                 &council(ctx),
-                &ctx.calendar,
+                &ctx.calendar(),
                 ctx.region,
             )
         }
@@ -517,7 +517,8 @@ async fn plan_commands(
             }
         }
     }
-    let settings = ctx.casework();
+    let calendar = ctx.calendar();
+    let settings = ctx.casework(&calendar);
     let answer = casework::plan_commands(
         case.as_ref(),
         &vouched.actor,
@@ -557,7 +558,7 @@ async fn plan_commands(
         &h.held_because,
         answer,
         &council(ctx),
-        &ctx.calendar,
+        &ctx.calendar(),
         ctx.region,
     ))
 }

@@ -77,7 +77,7 @@ pub async fn run(ctx: &Context, mut stop: watch::Receiver<bool>) -> Result<()> {
                 ctx.now(),
                 &ctx.tz,
                 r.time(),
-                &ctx.calendar,
+                &ctx.calendar(),
                 WorkingDays::Region(ctx.region),
                 last,
             );
@@ -179,7 +179,7 @@ async fn facts(ctx: &Context) -> Result<digest::Facts> {
     for case in ctx.store.cases(true).await? {
         let clock = ctx
             .store
-            .case_clock(&case, ctx.region, &ctx.calendar, today)
+            .case_clock(&case, ctx.region, &ctx.calendar(), today)
             .await?;
         open.push(OpenCase {
             deadline: clock.as_ref().and_then(|c| c.deadline()),

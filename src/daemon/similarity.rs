@@ -86,7 +86,7 @@ pub async fn flags_for(
 ) -> Result<Vec<Flag>> {
     let settings = &ctx.config.similarity;
     catch_up(ctx, tx).await?;
-    let since = working_days_before(&ctx.calendar, received_on, settings.volume_working_days);
+    let since = working_days_before(&ctx.calendar(), received_on, settings.volume_working_days);
     let (own, recent) =
         store::requester_cases(tx, &requester.identity, &requester.email, since, OWN_CASES).await?;
     let mut scored: Vec<(i64, similarity::Comparison)> = {
@@ -138,7 +138,7 @@ pub async fn flags_for(
         &earlier,
         usize::try_from(recent).unwrap_or(0),
         settings,
-        &ctx.calendar,
+        &ctx.calendar(),
     ))
 }
 

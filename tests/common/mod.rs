@@ -527,3 +527,12 @@ pub async fn close_case(
     .expect("close");
     tx.commit().await.expect("commit");
 }
+
+/// Sends a signal (`-TERM`, `-HUP`, `-KILL`) to a child process.
+pub fn signal(child: &std::process::Child, sig: &str) {
+    let status = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
