@@ -278,12 +278,7 @@ async fn stats_and_show_agree_on_what_is_overdue() {
         .await
         .expect("event");
 
-    let config = dir.path().join("foid.toml");
-    std::fs::write(
-        &config,
-        common::local_config_text(&dir.path().join("local.db"), dir.path()),
-    )
-    .expect("config");
+    let config = common::local_config_file(dir.path());
     let c = config.to_str().expect("path");
     let (ok, out, err) = run_foid(&["--config", c, "stats", "--json"]);
     assert!(ok, "{err}");

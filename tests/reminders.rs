@@ -12,16 +12,7 @@ use foid::core::letters::Purpose;
 use foid::daemon::reminders::{send_digest, DigestRun};
 
 async fn context(dir: &Path) -> foid::daemon::Context {
-    let text = common::local_config_text(&dir.join("local.db"), dir)
-        + "manager = \"manager@council.test\"\n";
-    let config = foid::config::Config::parse(&text, Path::new("t.toml")).expect("config");
-    let store = foid::store::Store::open(&config.database.url)
-        .await
-        .expect("store");
-    store.migrate().await.expect("migrate");
-    foid::daemon::Context::new(config, store)
-        .await
-        .expect("context")
+    common::local_context_with(dir, "manager = \"manager@council.test\"\n").await
 }
 
 fn message(n: usize, date: &str, subject: &str, body: &str) -> String {

@@ -86,12 +86,7 @@ async fn purge_erases_personal_data_and_keeps_the_statistics() {
     )
     .await;
 
-    let config = dir.path().join("foid.toml");
-    std::fs::write(
-        &config,
-        common::local_config_text(&dir.path().join("local.db"), dir.path()),
-    )
-    .expect("config");
+    let config = common::local_config_file(dir.path());
     let c = config.to_str().expect("path");
     let before = stats(c);
 

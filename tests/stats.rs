@@ -107,12 +107,7 @@ async fn stats_match_figures_worked_out_by_hand() {
     )
     .await;
 
-    let config = dir.path().join("foid.toml");
-    std::fs::write(
-        &config,
-        common::local_config_text(&dir.path().join("local.db"), dir.path()),
-    )
-    .expect("config");
+    let config = common::local_config_file(dir.path());
     let c = config.to_str().expect("path");
     let (ok, out, err) = common::run_foid(&["--config", c, "stats", "--json"]);
     assert!(ok, "{err}");

@@ -483,7 +483,13 @@ pub fn check_config_connect(config: &Path, more: &[&str]) -> (bool, String, Stri
 
 /// A processing context on a fresh SQLite database in `dir`, no servers.
 pub async fn local_context(dir: &Path) -> foid::daemon::Context {
-    let text = local_config_text(&dir.join("local.db"), dir);
+    local_context_with(dir, "").await
+}
+
+/// The same with more configuration after `[officers] team` (keys of that
+/// section first, then other sections).
+pub async fn local_context_with(dir: &Path, extra: &str) -> foid::daemon::Context {
+    let text = local_config_text(&dir.join("local.db"), dir) + extra;
     let config = foid::config::Config::parse(&text, Path::new("t.toml")).expect("config");
     let store = foid::store::Store::open(&config.database.url)
         .await
@@ -492,6 +498,13 @@ pub async fn local_context(dir: &Path) -> foid::daemon::Context {
     foid::daemon::Context::new(config, store)
         .await
         .expect("context")
+}
+
+/// `dir/foid.toml` for the commands, on [`local_context`]'s database.
+pub fn local_config_file(dir: &Path) -> PathBuf {
+    let config = dir.join("foid.toml");
+    std::fs::write(&config, local_config_text(&dir.join("local.db"), dir)).expect("config");
+    config
 }
 
 /// Writes `text` (LF line ends, made CRLF) to `dir/name` and imports it.
