@@ -517,6 +517,40 @@ budget: budgets allocated allocation
 prosecution: prosecutions prosecuted court
 library: libraries
 closure: closures closed close closing
+grit: gritting gritted salt salting salted deicing de-icing
+gritter: gritters spreader spreaders
+length: kilometre kilometres kilometer kilometers km kms mile miles
+tonne: tonnes ton tons
+quantity: amount amounts volume volumes
+claim: claims claimant claimants
+accept: accepted successful upheld approved
+pothole: potholes defect defects
+lorry: lorries truck trucks van vans
+lease: leased leases leasing hired rented
+elderly: older pensioner pensioners
+disabled: disability disabilities
+enforcement: enforce enforced enforcing
+inspection: inspections inspected inspect
+cctv: camera cameras surveillance
+sickness: sick absence absences
+redundancy: redundancies severance
+tenant: tenants tenancy tenancies leaseholder leaseholders
+arrears: debt debts owed
+eviction: evictions evicted evict
+vacancy: vacancies unfilled
+recruit: recruited recruitment recruiting hiring
+invoice: invoices bill bills billed
+procure: procured procurement purchase purchased purchasing bought
+energy: electricity gas
+charge: charges fee fees charged tariff tariffs
+collect: collection collections collected
+recycle: recycling recycled recyclable
+foster: fostering fosterer fosterers
+adopt: adoption adoptions adopted
+exclude: exclusion exclusions excluded expelled
+weekly: week weeks
+monthly: month months
+annual: annually yearly year years
 ";
 
 static SYNONYMS: LazyLock<HashMap<&'static str, &'static str>> = LazyLock::new(|| {
