@@ -122,6 +122,7 @@ fn healthz_and_metrics_report_the_running_daemon() {
     assert_eq!(health["database"], "ok", "{health}");
     assert_eq!(health["mailbox"]["role"], "polling", "{health}");
     assert!(health["mailbox"]["last_poll"].is_string(), "{health}");
+    assert_eq!(health["similarity_index"], "ready", "{health}");
 
     assert_eq!(get(port, "/nothing").map(|r| r.0), Some(404));
     common::stop_daemon(&mut daemon);

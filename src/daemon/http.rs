@@ -131,6 +131,9 @@ async fn health(ctx: &Context) -> (bool, serde_json::Value) {
             "allowed_seconds": allowed.as_secs(),
             "ok": mailbox_ok,
         },
+        // Built before the first request is processed (seconds at a
+        // million cases); the mailbox waits for it, the rest does not.
+        "similarity_index": if ctx.similarity_loaded.load(std::sync::atomic::Ordering::Acquire) { "ready" } else { "building" },
         "instance": ctx.instance,
     });
     (database_ok && mailbox_ok, body)

@@ -35,8 +35,8 @@ pub struct Metrics {
 
 impl Default for Metrics {
     fn default() -> Self {
-        let mut registry = Registry::with_prefix("foid");
-        let m = Metrics {
+        let mut m = Metrics {
+            registry: Registry::with_prefix("foid"),
             messages_ingested: Counter::default(),
             imap_reconnects: Counter::default(),
             mail_sent: Counter::default(),
@@ -48,8 +48,8 @@ impl Default for Metrics {
             messages: Family::default(),
             outbox: Family::default(),
             mailbox_leader: Gauge::default(),
-            registry: Registry::default(),
         };
+        let registry = &mut m.registry;
         registry.register(
             "messages_ingested",
             "Messages stored from the mailbox by this process",
@@ -100,7 +100,7 @@ impl Default for Metrics {
             "1 while this instance holds the mailbox lease and polls",
             m.mailbox_leader.clone(),
         );
-        Metrics { registry, ..m }
+        m
     }
 }
 

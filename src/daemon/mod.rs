@@ -55,12 +55,25 @@ pub struct Context {
     pub breach_policy: std::sync::Arc<crate::core::breach_check::Policy>,
     /// Past requests' signatures, for repeat detection.
     pub similarity: std::sync::Mutex<crate::store::similarity_index::SimilarityIndex>,
+    /// Whether `similarity` holds the database's history yet (`foid run`
+    /// builds it in its ingest stage, so the rest starts at once).
+    pub similarity_loaded: std::sync::atomic::AtomicBool,
     /// What `/metrics` and `/healthz` report.
     pub metrics: metrics::Metrics,
 }
 
 impl Context {
+    /// A context with the similarity index built.
     pub async fn new(config: Config, store: Store) -> Result<Context> {
+        let ctx = Context::without_index(config, store).await?;
+        similarity::ensure_loaded(&ctx).await?;
+        Ok(ctx)
+    }
+
+    /// A context whose similarity index is still to be built
+    /// ([`similarity::ensure_loaded`]): for `foid run`, whose other stages
+    /// need not wait for it.
+    pub async fn without_index(config: Config, store: Store) -> Result<Context> {
         let calendar = build_calendar(&config, &store).await?;
         let policy = intake_policy(&config);
         let trust = config
@@ -71,9 +84,11 @@ impl Context {
             warn!("no [trust] mode is configured: officers' #commands will be quarantined, not obeyed");
         }
         let approval_key = load_approval_key(&config)?;
-        let similarity = similarity::load_index(&store).await?;
         Ok(Context {
-            similarity,
+            similarity: std::sync::Mutex::new(
+                crate::store::similarity_index::SimilarityIndex::new(),
+            ),
+            similarity_loaded: std::sync::atomic::AtomicBool::new(false),
             metrics: metrics::Metrics::default(),
             breach_policy: std::sync::Arc::new(config.breach_policy()),
             region: config.region(),
@@ -337,12 +352,13 @@ pub async fn run(config: Config, config_path: &Path, once: bool) -> Result<()> {
         (Some(h), false) => Some(http::bind(&h.listen).await?),
         _ => None,
     };
-    let ctx = std::sync::Arc::new(Context::new(config, store).await?);
+    let ctx = std::sync::Arc::new(Context::without_index(config, store).await?);
     // Held for the process's lifetime: the other instances' sign that this
     // one is alive and its outbox claims are live.
     let _alive = ctx.store.instance_lease(&ctx.instance).await?;
     recompute_open_cases(&ctx).await?;
     if once {
+        similarity::ensure_loaded(&ctx).await?;
         run_once(&ctx).await?;
         return Ok(());
     }
@@ -382,6 +398,9 @@ pub async fn run(config: Config, config_path: &Path, once: bool) -> Result<()> {
             supervise::supervise("ingest", restarts, stop.clone(), &stop_all, || {
                 let (ctx, stop) = (ctx.clone(), stop.clone());
                 async move {
+                    // Requests are checked against the whole history, so
+                    // none is processed before the index holds it.
+                    similarity::ensure_loaded(&ctx).await?;
                     if ctx.config.imap.is_some() {
                         ingest::run(&ctx, stop).await
                     } else {

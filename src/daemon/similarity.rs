@@ -26,8 +26,29 @@ const OWN_CASES: i64 = 500;
 /// At most this many earlier cases are read in full for the flags.
 const COMPARED: usize = 100;
 
-/// Builds the index from the stored signatures.
-pub async fn load_index(store: &Store) -> Result<Mutex<SimilarityIndex>> {
+/// Builds the index from the stored signatures, once: later requests
+/// catch it up from where it stands.
+pub async fn ensure_loaded(ctx: &Context) -> Result<()> {
+    use std::sync::atomic::Ordering;
+    if ctx.similarity_loaded.load(Ordering::Acquire) {
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    let index = load_index(&ctx.store).await?;
+    let cases = index.len();
+    *lock(&ctx.similarity) = index;
+    ctx.similarity_loaded.store(true, Ordering::Release);
+    if cases > 0 {
+        tracing::info!(
+            cases,
+            seconds = started.elapsed().as_secs_f64(),
+            "similarity index built"
+        );
+    }
+    Ok(())
+}
+
+async fn load_index(store: &Store) -> Result<SimilarityIndex> {
     let mut index = SimilarityIndex::new();
     loop {
         let rows = store.signatures_after(index.high_water, PAGE).await?;
@@ -37,7 +58,7 @@ pub async fn load_index(store: &Store) -> Result<Mutex<SimilarityIndex>> {
         add_rows(&mut index, rows);
     }
     index.finish();
-    Ok(Mutex::new(index))
+    Ok(index)
 }
 
 fn add_rows(index: &mut SimilarityIndex, rows: Vec<(i64, Vec<u8>)>) {
