@@ -10,7 +10,9 @@
 //! binary, a Maildir source, the `[http]` listener) is then started twice:
 //! the first start recomputes the open cases' clocks against the calendar,
 //! the second is a normal restart. Start-up is the time until `/healthz`
-//! answers 200; memory is VmRSS after 3 s idle, and VmHWM (the peak).
+//! answers 200, and until it says the similarity index is built (from then
+//! on requests are processed); memory is VmRSS after 3 s idle, and VmHWM
+//! (the peak).
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -162,9 +164,10 @@ fn free_port() -> u16 {
         .expect("port")
 }
 
-fn healthy(port: u16) -> bool {
+/// `/healthz`: (answered 200, the similarity index is built).
+fn health(port: u16) -> (bool, bool) {
     let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
+        return (false, false);
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
     if write!(
@@ -173,11 +176,14 @@ fn healthy(port: u16) -> bool {
     )
     .is_err()
     {
-        return false;
+        return (false, false);
     }
     let mut response = String::new();
     let _ = s.read_to_string(&mut response);
-    response.starts_with("HTTP/1.1 200")
+    (
+        response.starts_with("HTTP/1.1 200"),
+        response.contains("\"similarity_index\": \"ready\""),
+    )
 }
 
 fn status_kib(pid: u32, field: &str) -> u64 {
@@ -191,8 +197,10 @@ fn status_kib(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Starts `foid run`, waits for `/healthz`, idles; (start-up, RSS, peak).
-fn run_once(config: &Path, port: u16) -> (Duration, u64, u64) {
+/// Starts `foid run`, waits for `/healthz` and for the similarity index
+/// (requests are processed from then on), idles; (start-up, ready, RSS,
+/// peak).
+fn run_once(config: &Path, port: u16) -> (Duration, Duration, u64, u64) {
     let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/foid");
     let started = Instant::now();
     let mut child = Command::new(&bin)
@@ -202,7 +210,7 @@ fn run_once(config: &Path, port: u16) -> (Duration, u64, u64) {
         .stdout(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("{}: {e} (cargo build --release first)", bin.display()));
-    while !healthy(port) {
+    while !health(port).0 {
         assert!(
             started.elapsed() < Duration::from_secs(600),
             "foid run did not come up"
@@ -210,6 +218,14 @@ fn run_once(config: &Path, port: u16) -> (Duration, u64, u64) {
         std::thread::sleep(Duration::from_millis(20));
     }
     let startup = started.elapsed();
+    while !health(port).1 {
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "the index was not built"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let ready = started.elapsed();
     std::thread::sleep(Duration::from_secs(3));
     let rss = status_kib(child.id(), "VmRSS:");
     let peak = status_kib(child.id(), "VmHWM:");
@@ -217,7 +233,7 @@ fn run_once(config: &Path, port: u16) -> (Duration, u64, u64) {
         .args(["-TERM", &child.id().to_string()])
         .status();
     let _ = child.wait();
-    (startup, rss, peak)
+    (startup, ready, rss, peak)
 }
 
 #[tokio::main]
@@ -231,8 +247,8 @@ async fn main() {
     } else {
         sizes
     };
-    println!("| cases | database | fill | first start | restart | idle RSS | peak RSS |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| cases | database | fill | first start | restart: /healthz | restart: index built | idle RSS | peak RSS |");
+    println!("|---|---|---|---|---|---|---|---|");
     for n in sizes {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("foid.db");
@@ -262,14 +278,15 @@ async fn main() {
             ),
         )
         .expect("config");
-        let (first, _, _) = run_once(&config, port);
-        let (restart, rss, peak) = run_once(&config, port);
+        let (_, first, _, _) = run_once(&config, port);
+        let (restart, ready, rss, peak) = run_once(&config, port);
         let size_mb = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
         println!(
-            "| {n} | {size_mb:.0} MB | {:.1} s | {:.2} s | {:.2} s | {:.1} MB | {:.1} MB |",
+            "| {n} | {size_mb:.0} MB | {:.1} s | {:.2} s | {:.2} s | {:.2} s | {:.1} MB | {:.1} MB |",
             fill.as_secs_f64(),
             first.as_secs_f64(),
             restart.as_secs_f64(),
+            ready.as_secs_f64(),
             rss as f64 / 1024.0,
             peak as f64 / 1024.0
         );
