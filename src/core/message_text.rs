@@ -173,9 +173,18 @@ static TREAT_AS_REQUEST: LazyLock<Regex> = LazyLock::new(|| {
         r"|(?:my|the|an?) (?:foi |freedom of information |eir )?request (?:is )?(?:below|as follows)",
         r"|(?:below|following) is (?:my|a|an) (?:foi |freedom of information |eir )?request",
         r"|(?:was|is) (?:sent|intended) (?:for|to) (?:the|your) (?:foi|freedom of information|information governance)",
+        // A colleague or a councillor passing a resident's request on.
+        r"|(?:deal with|handle|process|action|log|answer|respond to) (?:the|this|her|his|their|a) (?:[a-z]+'s )?(?:request|email|message|enquiry|query)(?: below)? (?:under|as) (?:the |an? )?(?:foi|freedom of information|eir|environmental information)",
+        r"|forwarding (?:this |it |the below |the following )?to (?:the |your )?(?:foi|freedom of information|information governance|information requests?)(?: team| inbox| mailbox| officer| address)?",
         r")"
     ))
 });
+
+/// Whether a sentence asks the council to treat forwarded text as a
+/// request: the cover note, not one of the request's questions.
+pub(crate) fn asks_to_treat_as_request(sentence: &str) -> bool {
+    TREAT_AS_REQUEST.is_match(sentence)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Marker {

@@ -852,8 +852,12 @@ fn closing_start(lines: &[Line], start: usize) -> Option<usize> {
     None
 }
 
+/// Words, not dashes or bullets standing between them ("Part C – Waiting
+/// times" is four words).
 fn word_count(s: &str) -> usize {
-    s.split_whitespace().count()
+    s.split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count()
 }
 
 fn invites_choice(text: &str) -> bool {
@@ -1588,7 +1592,11 @@ fn sentence_kind(s: &str) -> SentenceKind {
     // Hard-wrapped mail breaks phrases across lines: "I would also\nlike".
     let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
     let t = flat.as_str();
-    if META.is_match(t) || LEAD_IN.is_match(t) || t.ends_with(':') {
+    if META.is_match(t)
+        || LEAD_IN.is_match(t)
+        || t.ends_with(':')
+        || super::message_text::asks_to_treat_as_request(t)
+    {
         return SentenceKind::Note;
     }
     let ends_q = t
