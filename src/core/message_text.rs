@@ -180,12 +180,6 @@ static TREAT_AS_REQUEST: LazyLock<Regex> = LazyLock::new(|| {
     ))
 });
 
-/// Whether a sentence asks the council to treat forwarded text as a
-/// request: the cover note, not one of the request's questions.
-pub(crate) fn asks_to_treat_as_request(sentence: &str) -> bool {
-    TREAT_AS_REQUEST.is_match(sentence)
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Marker {
     /// "On … wrote:" attribution, `lines` long.

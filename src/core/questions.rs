@@ -119,6 +119,9 @@ static META: LazyLock<Regex> = LazyLock::new(|| {
         r"|\bif (?:any|some|part)(?: of)? (?:this|the|my) (?:information|request)\b",
         r"|\b(?:treat|log|process|register|accept|handle|action)\s+(?:this|it|these|the\s+(?:\w+\s+){0,2}?(?:below|following|email|message|request|forwarded))(?:\s+(?:email|message|request|below))?\s+as\b",
         r"|\bpass (?:this|it) (?:on|to)\b",
+        // A colleague's or a councillor's cover note on a forwarded request.
+        r"|\b(?:deal with|handle|process|action|log|answer|respond to) (?:the|this|her|his|their|a) (?:[a-z]+'s )?(?:request|email|message|enquiry|query)(?: below)? (?:under|as) (?:the |an? )?(?:foi|freedom of information|eir)\b",
+        r"|\bforwarding (?:this |it )?to (?:the |your )?(?:foi|freedom of information|information governance)\b",
         r"|\bwhen (?:i|we) (?:can|will|should|might|may) (?:expect|receive|get|hear)\b",
         r"|\bthis (?:e-?mail |message |letter )?is an? (?:formal |new )?(?:request|freedom|foi|eir|environmental|subject access)",
         r"|\bdo not hesitate\b|\bget in touch\b|\bcontact me\b|\bplease note\b",
@@ -1592,11 +1595,7 @@ fn sentence_kind(s: &str) -> SentenceKind {
     // Hard-wrapped mail breaks phrases across lines: "I would also\nlike".
     let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
     let t = flat.as_str();
-    if META.is_match(t)
-        || LEAD_IN.is_match(t)
-        || t.ends_with(':')
-        || super::message_text::asks_to_treat_as_request(t)
-    {
+    if META.is_match(t) || LEAD_IN.is_match(t) || t.ends_with(':') {
         return SentenceKind::Note;
     }
     let ends_q = t
