@@ -447,18 +447,20 @@ pub async fn stats(config: &Config, store: &Store, args: &StatsArgs) -> Result<E
     };
     let today = clock::date_of_receipt(jiff::Timestamp::now(), &config.timezone());
     let calendar = daemon::build_calendar(config, store).await?;
+    let cases: Vec<_> = store
+        .cases(false)
+        .await?
+        .into_iter()
+        .filter_map(|c| Some((c.received_on.parse().ok()?, c)))
+        .filter(|(received_on, _)| period.contains(*received_on))
+        .collect();
+    let views: Vec<_> = cases.iter().map(|(_, c)| c.clone()).collect();
+    let clocks = store
+        .case_clocks(&views, config.region(), &calendar, today)
+        .await?;
     let mut facts = Vec::new();
-    for case in store.cases(false).await? {
-        let Ok(received_on) = case.received_on.parse() else {
-            continue;
-        };
-        if !period.contains(received_on) {
-            continue;
-        }
-        let Some(clock) = store
-            .case_clock(&case, config.region(), &calendar, today)
-            .await?
-        else {
+    for ((received_on, case), clock) in cases.into_iter().zip(clocks) {
+        let Some(clock) = clock else {
             continue;
         };
         let closed = match (&case.closed_on, case.state.as_str()) {

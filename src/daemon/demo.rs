@@ -118,7 +118,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result<DemoResult> {
         written.len(),
         workspace.join("outbox").display()
     );
-    for (purpose, count) in count_by_purpose(&written) {
+    for (purpose, count) in tally(written.iter().cloned()) {
         println!("  {count:>3} {purpose}");
     }
     println!("\nWorkspace:     {}", workspace.display());
@@ -286,12 +286,13 @@ async fn write_outbox(store: &Store, dir: &Path) -> Result<Vec<String>> {
     Ok(written)
 }
 
-fn count_by_purpose(written: &[String]) -> Vec<(String, usize)> {
+/// Each distinct label with its count, in the order first seen.
+fn tally(labels: impl IntoIterator<Item = String>) -> Vec<(String, usize)> {
     let mut counts: Vec<(String, usize)> = Vec::new();
-    for w in written {
-        match counts.iter_mut().find(|(p, _)| p == w) {
+    for label in labels {
+        match counts.iter_mut().find(|(l, _)| *l == label) {
             Some((_, n)) => *n += 1,
-            None => counts.push((w.clone(), 1)),
+            None => counts.push((label, 1)),
         }
     }
     counts
@@ -403,14 +404,12 @@ pub fn print_cases(cases: &[CaseView]) {
 /// The outcome recorded per question, counted: `2 answered, 1 not held,
 /// 1 exempt s43(2)`; `-` before the case is answered.
 fn outcomes_of(c: &CaseView) -> String {
-    let mut outcomes: Vec<(String, usize)> = Vec::new();
-    for o in c.questions.iter().filter_map(|q| q.outcome.as_ref()) {
-        let label = o.label();
-        match outcomes.iter_mut().find(|(l, _)| *l == label) {
-            Some((_, n)) => *n += 1,
-            None => outcomes.push((label, 1)),
-        }
-    }
+    let outcomes = tally(
+        c.questions
+            .iter()
+            .filter_map(|q| q.outcome.as_ref())
+            .map(|o| o.label()),
+    );
     if outcomes.is_empty() {
         return "-".into();
     }

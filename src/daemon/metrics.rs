@@ -136,17 +136,13 @@ pub async fn render(ctx: &Context) -> Result<String> {
     let label = |name: &str, value: &str| vec![(name.to_string(), value.to_string())];
     let today = ctx.today();
     let open = ctx.store.cases(true).await?;
-    let mut overdue = 0;
-    for case in &open {
-        if ctx
-            .store
-            .case_clock(case, ctx.region, &ctx.calendar(), today)
-            .await?
-            .is_some_and(|c| c.is_overdue())
-        {
-            overdue += 1;
-        }
-    }
+    let overdue = ctx
+        .store
+        .case_clocks(&open, ctx.region, &ctx.calendar(), today)
+        .await?
+        .iter()
+        .filter(|c| c.as_ref().is_some_and(|c| c.is_overdue()))
+        .count() as i64;
     let closed = ctx.store.case_count().await? - open.len() as i64;
     m.cases
         .get_or_create(&label("state", "open"))

@@ -524,13 +524,19 @@ pub async fn recompute_open_cases(ctx: &Context) -> Result<usize> {
     }
     let mut changed = 0;
     let today = ctx.today();
-    for case in ctx.store.cases(true).await? {
-        let regime = match case.regime.parse::<crate::core::clock::Regime>() {
-            Ok(r) => r,
-            Err(e) => bail!("case {}: {e}", case.reference),
+    let cases = ctx.store.cases(true).await?;
+    let clocks = ctx
+        .store
+        .case_clocks(&cases, ctx.region, &calendar, today)
+        .await?;
+    for (case, clock) in cases.into_iter().zip(clocks) {
+        let Some(clock) = clock else {
+            bail!(
+                "case {}: regime {:?} is not known",
+                case.reference,
+                case.regime
+            );
         };
-        let events = ctx.store.clock_events(case.id).await?;
-        let clock = crate::core::clock::case_clock(regime, ctx.region, &events, &calendar, today);
         let new_due = clock.deadline().map(|d| d.to_string());
         if new_due != case.due_on {
             ctx.store

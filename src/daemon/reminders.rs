@@ -175,12 +175,13 @@ pub async fn send_digest(ctx: &Context, day: jiff::civil::Date) -> Result<Digest
 /// Everything the digest lists, read now.
 async fn facts(ctx: &Context) -> Result<digest::Facts> {
     let today = ctx.today();
+    let cases = ctx.store.cases(true).await?;
+    let clocks = ctx
+        .store
+        .case_clocks(&cases, ctx.region, &ctx.calendar(), today)
+        .await?;
     let mut open = Vec::new();
-    for case in ctx.store.cases(true).await? {
-        let clock = ctx
-            .store
-            .case_clock(&case, ctx.region, &ctx.calendar(), today)
-            .await?;
+    for (case, clock) in cases.into_iter().zip(clocks) {
         open.push(OpenCase {
             deadline: clock.as_ref().and_then(|c| c.deadline()),
             working_days_left: clock.as_ref().and_then(|c| c.working_days_left),

@@ -8,8 +8,10 @@ use sqlx::AnyConnection;
 use tracing::warn;
 
 use super::{from_secs, to_secs, Store};
+use crate::core::calendar::{Calendar, Region};
 use crate::core::case::{Actor, CaseEvent, CaseId, EventRecord};
-use crate::core::clock::ClockEvent;
+use crate::core::clock::{CaseClock, ClockEvent, Regime};
+use std::collections::HashMap;
 
 /// Appends to the case's event log.
 pub async fn add_event(
@@ -100,6 +102,72 @@ impl Store {
             .filter_map(|r| match r.event {
                 CaseEvent::Clock(c) => Some(c),
                 _ => None,
+            })
+            .collect())
+    }
+
+    /// A case's clock as of the day it closed, or `today` while open: the
+    /// one source of "overdue" for `show`, `stats`, the digest and the
+    /// metrics (a clock stopped for a clarification or a fee is not
+    /// overdue, whatever the stored due date). `None` for a regime foid
+    /// does not know.
+    pub async fn case_clock(
+        &self,
+        case: &super::CaseView,
+        region: Region,
+        calendar: &Calendar,
+        today: jiff::civil::Date,
+    ) -> Result<Option<CaseClock>> {
+        Ok(self
+            .case_clocks(std::slice::from_ref(case), region, calendar, today)
+            .await?
+            .pop()
+            .flatten())
+    }
+
+    /// The clocks of many cases, in their order, from one query of their
+    /// clock events per 500 cases (not one per case).
+    pub async fn case_clocks(
+        &self,
+        cases: &[super::CaseView],
+        region: Region,
+        calendar: &Calendar,
+        today: jiff::civil::Date,
+    ) -> Result<Vec<Option<CaseClock>>> {
+        let mut events: HashMap<i64, Vec<ClockEvent>> = HashMap::new();
+        // In chunks of at most 500 ids, one query each.
+        for chunk in cases.chunks(500) {
+            let list = (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT case_id, detail_json FROM case_events
+                 WHERE kind = 'clock' AND case_id IN ({list}) ORDER BY id"
+            );
+            let mut query = sqlx::query_as::<_, (i64, String)>(&sql);
+            for case in chunk {
+                query = query.bind(case.id.0);
+            }
+            for (case, detail) in query.fetch_all(&self.pool).await? {
+                if let Ok(CaseEvent::Clock(c)) = CaseEvent::from_columns("clock", &detail) {
+                    events.entry(case).or_default().push(c);
+                }
+            }
+        }
+        Ok(cases
+            .iter()
+            .map(|case| {
+                let regime = case.regime.parse::<Regime>().ok()?;
+                let as_of = case
+                    .closed_on
+                    .as_deref()
+                    .and_then(|d| d.parse().ok())
+                    .unwrap_or(today);
+                let events = events.get(&case.id.0).map_or(&[][..], Vec::as_slice);
+                Some(crate::core::clock::case_clock(
+                    regime, region, events, calendar, as_of,
+                ))
             })
             .collect())
     }

@@ -5,9 +5,7 @@ use anyhow::Result;
 use sqlx::AnyConnection;
 
 use super::{from_secs, Store};
-use crate::core::calendar::Calendar;
-use crate::core::calendar::Region;
-use crate::core::clock::{self, CaseClock, Regime};
+use crate::core::clock;
 
 /// A draft waiting for an approver: case reference, version, drafter, when.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -58,31 +56,6 @@ impl Store {
                 .fetch_one(&self.pool)
                 .await?;
         Ok(day.and_then(|d| d.parse().ok()))
-    }
-
-    /// A case's clock as of the day it closed, or `today` while open: the
-    /// one source of "overdue" for `show`, `stats` and the digest (a clock
-    /// stopped for a clarification or a fee is not overdue, whatever the
-    /// stored due date). `None` for a regime foid does not know.
-    pub async fn case_clock(
-        &self,
-        case: &super::CaseView,
-        region: Region,
-        calendar: &Calendar,
-        today: jiff::civil::Date,
-    ) -> Result<Option<CaseClock>> {
-        let Ok(regime) = case.regime.parse::<Regime>() else {
-            return Ok(None);
-        };
-        let as_of = case
-            .closed_on
-            .as_deref()
-            .and_then(|d| d.parse().ok())
-            .unwrap_or(today);
-        let events = self.clock_events(case.id).await?;
-        Ok(Some(clock::case_clock(
-            regime, region, &events, calendar, as_of,
-        )))
     }
 
     /// Drafts of open cases that no approver has approved yet.
