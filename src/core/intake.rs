@@ -210,10 +210,6 @@ fn re(pattern: &str) -> Regex {
 }
 
 #[allow(clippy::expect_used)] // constant patterns, checked by the unit tests
-fn re_set(patterns: &[&str]) -> RegexSet {
-    RegexSet::new(patterns.iter().map(|p| super::ascii_word_boundaries(p)))
-        .expect("valid constant regex set")
-}
 
 // ---------------------------------------------------------------------------
 // Rule tables
@@ -267,7 +263,7 @@ static REVIEW_PHRASES: LazyLock<(RegexSet, Vec<&'static str>)> = LazyLock::new(|
             "dissatisfied with the answer to a request",
         ),
     ];
-    let set = re_set(&rules.iter().map(|(p, _)| *p).collect::<Vec<_>>());
+    let set = super::lowercase_rule_set(&rules.iter().map(|(p, _)| *p).collect::<Vec<_>>());
     (set, rules.into_iter().map(|(_, r)| r).collect())
 });
 
@@ -317,7 +313,7 @@ static SAR_PHRASES: LazyLock<(RegexSet, Vec<&'static str>)> = LazyLock::new(|| {
             "asks for a child's or another person's records on their behalf",
         ),
     ];
-    let set = re_set(&rules.iter().map(|(p, _)| *p).collect::<Vec<_>>());
+    let set = super::lowercase_rule_set(&rules.iter().map(|(p, _)| *p).collect::<Vec<_>>());
     (set, rules.into_iter().map(|(_, r)| r).collect())
 });
 
@@ -382,8 +378,9 @@ const EIR_TOPICS: &[(&str, &str)] = &[
     ),
 ];
 
-static EIR_TOPIC_SET: LazyLock<RegexSet> =
-    LazyLock::new(|| re_set(&EIR_TOPICS.iter().map(|(_, p)| *p).collect::<Vec<_>>()));
+static EIR_TOPIC_SET: LazyLock<RegexSet> = LazyLock::new(|| {
+    super::lowercase_rule_set(&EIR_TOPICS.iter().map(|(_, p)| *p).collect::<Vec<_>>())
+});
 
 static COMPLAINT: LazyLock<Regex> = LazyLock::new(|| {
     re(
@@ -707,7 +704,7 @@ fn report_type(msg: &IncomingMessage) -> Option<String> {
 /// Phrase-table matches over `text`, as reasons.
 fn phrase_reasons(table: &(RegexSet, Vec<&'static str>), text: &str) -> Vec<String> {
     let (set, labels) = table;
-    set.matches(text)
+    set.matches(&text.to_ascii_lowercase())
         .iter()
         .filter_map(|i| labels.get(i).map(|s| s.to_string()))
         .collect()
@@ -739,13 +736,17 @@ const ADMIN_FOCUS: &[(&str, &str)] = &[
     ),
 ];
 
-static ADMIN_FOCUS_SET: LazyLock<RegexSet> =
-    LazyLock::new(|| re_set(&ADMIN_FOCUS.iter().map(|(_, p)| *p).collect::<Vec<_>>()));
+static ADMIN_FOCUS_SET: LazyLock<RegexSet> = LazyLock::new(|| {
+    super::lowercase_rule_set(&ADMIN_FOCUS.iter().map(|(_, p)| *p).collect::<Vec<_>>())
+});
 
 /// Organisational subjects a request is about, by name.
 fn admin_focus(subject: &str, text: &str) -> Vec<&'static str> {
-    let mut found: Vec<usize> = ADMIN_FOCUS_SET.matches(subject).iter().collect();
-    found.extend(ADMIN_FOCUS_SET.matches(text).iter());
+    let mut found: Vec<usize> = ADMIN_FOCUS_SET
+        .matches(&subject.to_ascii_lowercase())
+        .iter()
+        .collect();
+    found.extend(ADMIN_FOCUS_SET.matches(&text.to_ascii_lowercase()).iter());
     found.sort_unstable();
     found.dedup();
     found
@@ -763,9 +764,12 @@ fn eir_reasons(subject: &str, text: &str, admin: &[&str]) -> (Vec<String>, bool)
         reasons.push(format!("names the regulations: \"{}\"", m.as_str()));
         return (reasons, false);
     }
-    let in_subject: Vec<usize> = EIR_TOPIC_SET.matches(subject).iter().collect();
+    let in_subject: Vec<usize> = EIR_TOPIC_SET
+        .matches(&subject.to_ascii_lowercase())
+        .iter()
+        .collect();
     let mut all: Vec<usize> = in_subject.clone();
-    for i in EIR_TOPIC_SET.matches(text).iter() {
+    for i in EIR_TOPIC_SET.matches(&text.to_ascii_lowercase()).iter() {
         if !all.contains(&i) {
             all.push(i);
         }

@@ -59,14 +59,8 @@ pub const THRESHOLD: i32 = 2;
 
 type Table = (RegexSet, Vec<(&'static str, i32)>);
 
-#[allow(clippy::expect_used)] // constant patterns, checked by the unit tests
 fn table(rules: &[(&str, &'static str, i32)]) -> Table {
-    let set = RegexSet::new(
-        rules
-            .iter()
-            .map(|(p, _, _)| super::ascii_word_boundaries(p)),
-    )
-    .expect("valid constant regex set");
+    let set = super::lowercase_rule_set(&rules.iter().map(|(p, _, _)| *p).collect::<Vec<_>>());
     (set, rules.iter().map(|(_, r, w)| (*r, *w)).collect())
 }
 
@@ -219,7 +213,8 @@ fn matches_of(table: &Table, text: &str, out: &mut Vec<String>) -> i32 {
 pub fn judge(e: &Evidence<'_>) -> Likeness {
     let mut for_request = Vec::new();
     let mut against = Vec::new();
-    let both = format!("{}\n{}", e.subject, e.text);
+    // Lowercased for the tables (see `lowercase_rule_set`).
+    let both = format!("{}\n{}", e.subject, e.text).to_ascii_lowercase();
     let mut score = matches_of(&FOR_REQUEST, &both, &mut for_request);
     if e.text.contains('?') || e.subject.contains('?') {
         for_request.push("asks a question".into());
