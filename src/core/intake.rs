@@ -209,8 +209,6 @@ fn re(pattern: &str) -> Regex {
     Regex::new(&super::ascii_word_boundaries(pattern)).expect("valid constant regex")
 }
 
-#[allow(clippy::expect_used)] // constant patterns, checked by the unit tests
-
 // ---------------------------------------------------------------------------
 // Rule tables
 // ---------------------------------------------------------------------------
