@@ -115,7 +115,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            similar: 0.5,
+            similar: 0.45,
             related: 0.3,
             question: 0.5,
             reasonable_interval_working_days: 60,

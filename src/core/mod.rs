@@ -11,6 +11,7 @@ pub mod commands;
 pub mod digest;
 pub mod exemptions;
 pub mod flags;
+pub mod focus;
 pub mod html_text;
 pub mod intake;
 pub mod letters;

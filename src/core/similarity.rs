@@ -18,6 +18,10 @@
 //!    words, order or numbering scores high; one on the same topic asking
 //!    something else scores low, because its questions find no partner.
 //!    The whole-request Jaccard index is kept beside it as evidence.
+//!    Each question pair's match is scored down when the questions'
+//!    foci (`core::focus`: the kind of answer, and the thing counted or
+//!    paid for) say they ask for different things: the one word in which
+//!    a near miss differs is often that one.
 //! 3. **Candidates.** A MinHash of the whole request's terms, cut into
 //!    [`BANDS`] bands of [`ROWS`] rows, gives keys under which an index
 //!    finds past requests sharing a band (locality-sensitive hashing), so
@@ -32,11 +36,16 @@ use std::sync::LazyLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
 
+use super::focus::{self, Focus};
 use super::questions::Question;
 
 /// Bands and rows of the MinHash used for candidate search.
 pub const BANDS: usize = 20;
 pub const ROWS: usize = 2;
+
+/// Set on the question count of a signature's words when each question
+/// carries its focus.
+const WITH_FOCUS: u32 = 1 << 31;
 
 /// A text's content terms: hashes, sorted and unique.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -114,6 +123,9 @@ fn each_shared(a: &[u32], b: &[u32], mut f: impl FnMut(u32)) {
 pub struct Signature {
     pub request: Terms,
     pub questions: Vec<Terms>,
+    /// What each question asks for, one beside each of `questions`
+    /// (`Focus::default()`, unknown, in a signature stored before foci).
+    pub focus: Vec<Focus>,
 }
 
 impl Signature {
@@ -123,7 +135,7 @@ impl Signature {
     /// pairs, the standard wording of lead-ins and closing requests made
     /// different requests alike more often than it told them apart.
     pub fn of_request(questions: &[Question], text: &str) -> Signature {
-        let mut per_question: Vec<Terms> = questions
+        let asked: Vec<String> = questions
             .iter()
             .map(|q| {
                 let mut all = q.text.clone();
@@ -135,66 +147,98 @@ impl Signature {
                     all.push('\n');
                     all.push_str(o);
                 }
-                terms(&all)
+                all
             })
-            .filter(|t| !t.is_empty())
             .collect();
-        if per_question.is_empty() {
-            let whole = terms(text);
-            if !whole.is_empty() {
-                per_question.push(whole);
+        let mut per_question = Vec::new();
+        let mut focus = Vec::new();
+        for text in asked.iter().map(String::as_str).chain(
+            // A request with no questions is compared by its whole text.
+            asked.is_empty().then_some(text),
+        ) {
+            let text = normalised(text);
+            let t = terms_of(&text);
+            if !t.is_empty() {
+                per_question.push(t);
+                focus.push(focus::of_question(&text, |w| {
+                    word_term(w).map(|t| term_hash(&t))
+                }));
             }
         }
-        Signature::from_questions(per_question)
+        Signature {
+            focus,
+            ..Signature::from_questions(per_question)
+        }
     }
 
-    /// The bytes kept in the database: the question count, then each
-    /// question's term count and terms (little-endian u32).
+    /// The bytes kept in the database: [`Signature::to_words`] as
+    /// little-endian u32.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(
-            4 + self
-                .questions
-                .iter()
-                .map(|q| 4 + 4 * q.len())
-                .sum::<usize>(),
-        );
-        out.extend_from_slice(&(self.questions.len() as u32).to_le_bytes());
-        for q in &self.questions {
-            out.extend_from_slice(&(q.len() as u32).to_le_bytes());
-            for t in q.as_slice() {
-                out.extend_from_slice(&t.to_le_bytes());
-            }
-        }
-        out
+        let mut words = Vec::new();
+        self.to_words(&mut words);
+        words.iter().flat_map(|w| w.to_le_bytes()).collect()
     }
 
     /// Reads [`Signature::to_bytes`]; `None` if the bytes are not one.
     pub fn from_bytes(bytes: &[u8]) -> Option<Signature> {
-        let mut words = bytes
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
         if bytes.len() % 4 != 0 {
             return None;
         }
-        let count = words.next()?;
+        let mut words = bytes
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+        let signature = Signature::from_words(&mut words)?;
+        words.next().is_none().then_some(signature)
+    }
+
+    /// The question count (with [`WITH_FOCUS`] set), then per question its
+    /// term count, its terms, and its focus in two words: the kinds of
+    /// answer with bit 8 set when there is a head, and the head (or 0).
+    pub fn to_words(&self, out: &mut Vec<u32>) {
+        out.push(self.questions.len() as u32 | WITH_FOCUS);
+        for (i, q) in self.questions.iter().enumerate() {
+            let f = self.focus.get(i).copied().unwrap_or_default();
+            out.push(q.len() as u32);
+            out.extend_from_slice(q.as_slice());
+            out.push(u32::from(f.kinds) | (u32::from(f.head.is_some()) << 8));
+            out.push(f.head.unwrap_or(0));
+        }
+    }
+
+    /// Reads one signature's [`Signature::to_words`] off `words`; also
+    /// those stored before foci were (no [`WITH_FOCUS`] bit, no focus words).
+    pub fn from_words(words: &mut impl Iterator<Item = u32>) -> Option<Signature> {
+        let first = words.next()?;
+        let with_focus = first & WITH_FOCUS != 0;
         let mut questions = Vec::new();
-        for _ in 0..count {
-            let n = words.next()?;
-            let hashes: Vec<u32> = (&mut words).take(n as usize).collect();
-            if hashes.len() != n as usize {
+        let mut focus = Vec::new();
+        for _ in 0..first & !WITH_FOCUS {
+            let n = words.next()? as usize;
+            let hashes: Vec<u32> = words.take(n).collect();
+            if hashes.len() != n {
                 return None;
             }
             questions.push(Terms::from_hashes(hashes));
+            focus.push(if with_focus {
+                let (kinds, head) = (words.next()?, words.next()?);
+                Focus {
+                    kinds: (kinds & 0xff) as u8,
+                    head: (kinds & 0x100 != 0).then_some(head),
+                }
+            } else {
+                Focus::default()
+            });
         }
-        if words.next().is_some() {
-            return None;
-        }
-        Some(Signature::from_questions(questions))
+        Some(Signature {
+            focus,
+            ..Signature::from_questions(questions)
+        })
     }
 
     pub fn from_questions(questions: Vec<Terms>) -> Signature {
         Signature {
             request: Terms::union(&questions),
+            focus: vec![Focus::default(); questions.len()],
             questions,
         }
     }
@@ -233,9 +277,13 @@ pub fn compare(
     // Every pair once: scores[i * old + j].
     let width = old.questions.len();
     let mut scores = Vec::with_capacity(new.questions.len() * width);
-    for (q, wq) in new.questions.iter().zip(&new_w) {
-        for (o, wo) in old.questions.iter().zip(&old_w) {
-            scores.push(question_score(q, o, *wq, *wo, weights));
+    for (i, (q, wq)) in new.questions.iter().zip(&new_w).enumerate() {
+        for (j, (o, wo)) in old.questions.iter().zip(&old_w).enumerate() {
+            let mut score = question_score(q, o, *wq, *wo, weights);
+            if let (Some(fq), Some(fo)) = (new.focus.get(i), old.focus.get(j)) {
+                score *= focus::agreement(fq, q.as_slice(), fo, o.as_slice());
+            }
+            scores.push(score);
         }
     }
     let at = |i: usize, j: usize| scores.get(i * width + j).copied().unwrap_or(0.0);
@@ -422,30 +470,50 @@ fn term_hash(term: &str) -> u32 {
 
 /// A text's content terms.
 pub fn terms(text: &str) -> Terms {
-    Terms::from_hashes(term_words(text).iter().map(|w| term_hash(w)).collect())
+    terms_of(&normalised(text))
+}
+
+fn terms_of(normalised: &str) -> Terms {
+    Terms::from_hashes(words_of(normalised).iter().map(|w| term_hash(w)).collect())
 }
 
 /// The content terms as words, for tests and for showing why two match.
 pub fn term_words(text: &str) -> Vec<String> {
+    words_of(&normalised(text))
+}
+
+fn words_of(normalised: &str) -> Vec<String> {
+    let mut out: Vec<String> = normalised
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter_map(word_term)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Lowercased, with curly apostrophes straight and [`PHRASES`] made words.
+fn normalised(text: &str) -> String {
     let mut lower = text.to_lowercase().replace(['’', '‘'], "'");
     for (phrase, one) in PHRASES {
         if lower.contains(phrase) {
             lower = lower.replace(phrase, one);
         }
     }
-    let mut out: Vec<String> = lower
-        .split(|c: char| !c.is_alphanumeric() && c != '\'')
-        .map(|w| w.trim_matches('\''))
-        .map(|w| w.strip_suffix("'s").unwrap_or(w))
-        .filter(|w| w.len() > 1 && !w.chars().any(|c| c.is_ascii_digit()))
-        .filter(|w| !STOP_WORDS.contains(w))
-        .map(|w| SYNONYMS.get(w).copied().unwrap_or(w))
-        .map(|w| STEMMER.stem(w).into_owned())
-        .filter(|w| !STOP_STEMS.contains(&w.as_str()))
-        .collect();
-    out.sort();
-    out.dedup();
-    out
+    lower
+}
+
+/// One lowercased word's term, if it is a content word.
+fn word_term(word: &str) -> Option<String> {
+    let w = word.trim_matches('\'');
+    let w = w.strip_suffix("'s").unwrap_or(w);
+    if w.len() <= 1 || w.chars().any(|c| c.is_ascii_digit()) || STOP_WORDS.contains(w) {
+        return None;
+    }
+    let stem = STEMMER
+        .stem(SYNONYMS.get(w).copied().unwrap_or(w))
+        .into_owned();
+    (!STOP_STEMS.contains(&stem.as_str())).then_some(stem)
 }
 
 static STEMMER: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
@@ -652,8 +720,10 @@ mod tests {
         assert!(same.score > 0.5, "{same:?}");
         assert!(other.score < 0.3, "{other:?}");
         assert!(same.score > other.score + 0.25);
-        assert_eq!(same.matches.len(), 2);
         assert!(same.matches.iter().any(|m| m.new == 1 && m.old == 0));
+        // The amount paid is not the number of claims, though it shares
+        // their words (`core::focus`).
+        assert!(!same.matches.iter().any(|m| m.new == 0 && m.old == 0));
     }
 
     #[test]
@@ -664,6 +734,15 @@ mod tests {
         ]);
         let back = Signature::from_bytes(&s.to_bytes()).expect("reads");
         assert_eq!(back, s);
+        assert!(s.focus.iter().all(|f| f.kinds != 0), "{:?}", s.focus);
+        // Stored before foci: count, then term counts and terms only.
+        let old: Vec<u8> = [1u32, 2, 7, 9]
+            .iter()
+            .flat_map(|w| w.to_le_bytes())
+            .collect();
+        let read = Signature::from_bytes(&old).expect("reads the first format");
+        assert_eq!(read.questions, vec![Terms::from_hashes(vec![7, 9])]);
+        assert_eq!(read.focus, vec![Focus::default()]);
         assert!(Signature::from_bytes(&[1, 0, 0]).is_none());
         assert!(Signature::from_bytes(&[1, 0, 0, 0, 9, 0, 0, 0]).is_none());
     }

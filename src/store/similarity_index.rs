@@ -27,8 +27,8 @@ const CROWDED: usize = 500;
 pub struct SimilarityIndex {
     /// Case id and where its signature starts in `arena`.
     docs: Vec<(i64, u32)>,
-    /// Each signature: its question count, then per question the term
-    /// count and the terms.
+    /// Each signature: the whole request's term count and terms, then
+    /// its words (`Signature::to_words`).
     arena: Vec<u32>,
     bands: Vec<Band>,
     /// Case id to its document.
@@ -111,11 +111,7 @@ impl SimilarityIndex {
         self.docs.push((case_id, self.arena.len() as u32));
         self.arena.push(signature.request.len() as u32);
         self.arena.extend_from_slice(signature.request.as_slice());
-        self.arena.push(signature.questions.len() as u32);
-        for q in &signature.questions {
-            self.arena.push(q.len() as u32);
-            self.arena.extend_from_slice(q.as_slice());
-        }
+        signature.to_words(&mut self.arena);
         for (band, key) in self.bands.iter_mut().zip(keys) {
             band.insert(key, doc);
         }
@@ -181,18 +177,9 @@ impl SimilarityIndex {
     }
 
     fn signature_at(&self, at: u32) -> Option<Signature> {
-        let mut i = at as usize;
-        i += 1 + *self.arena.get(i)? as usize;
-        let count = *self.arena.get(i)?;
-        i += 1;
-        let mut questions = Vec::with_capacity(count as usize);
-        for _ in 0..count {
-            let n = *self.arena.get(i)? as usize;
-            let terms = self.arena.get(i + 1..i + 1 + n)?;
-            questions.push(Terms::from_hashes(terms.to_vec()));
-            i += 1 + n;
-        }
-        Some(Signature::from_questions(questions))
+        let i = at as usize;
+        let start = i + 1 + *self.arena.get(i)? as usize;
+        Signature::from_words(&mut self.arena.get(start..)?.iter().copied())
     }
 
     /// Bytes held, for the benchmark.
