@@ -1873,6 +1873,19 @@ mod tests {
     }
 
     #[test]
+    fn the_standard_handling_paragraphs_are_notes() {
+        let text = "Dear Sir or Madam,\n\nI am a student and I am sending the same request to several councils.\n\nHow many parking permits did the council issue in 2024?\n\nIf you consider that any of this information is exempt, please say which exemption applies. Please release any information that is not exempt.\n\nIf the numbers are small enough to identify anyone, please give them as a band rather than withholding them.\n\nI would like the answer provided electronically, preferably as an Excel file.\n\nIf any part of this request is refused, please send the rest and explain why.\n\nYours faithfully,\nSam Hale";
+        let q = split_questions(text);
+        assert_eq!(
+            texts(&q),
+            ["How many parking permits did the council issue in 2024?"],
+            "{:?}",
+            q.notes
+        );
+        assert_eq!(q.notes.len(), 7, "{:?}", q.notes);
+    }
+
+    #[test]
     fn lettered_parts_stay_under_their_question() {
         let text = "1. For each year since 2021, please state:\n   a) the number of claims\n   b) the amount paid\n2. Who handles claims?";
         let q = split_questions(text);
