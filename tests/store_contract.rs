@@ -315,6 +315,27 @@ async fn contract(store: Store) {
     .expect("enqueue held");
     tx.commit().await.expect("commit");
 
+    // A signature made by an earlier version of the method (no foci) is
+    // made again from the case's stored questions, once.
+    let made = foid::daemon::similarity::resign_if_outdated(&store)
+        .await
+        .expect("re-sign");
+    assert_eq!(made, 1);
+    let again = store.signatures_after(0, 10).await.expect("signatures");
+    let resigned = Signature::from_bytes(&again[0].1).expect("readable");
+    // Question 2 ("How much?", options 0% and 100%) has no content terms.
+    assert_eq!(
+        resigned.questions,
+        vec![similarity::terms("How many? by ward")]
+    );
+    assert!(resigned.focus.iter().all(|f| f.kinds != 0), "{resigned:?}");
+    assert_eq!(
+        foid::daemon::similarity::resign_if_outdated(&store)
+            .await
+            .expect("re-sign"),
+        0
+    );
+
     // Lookups that link replies to their case.
     let mut tx = store.begin().await.expect("begin");
     assert_eq!(

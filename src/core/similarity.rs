@@ -39,6 +39,13 @@ use rust_stemmers::{Algorithm, Stemmer};
 use super::focus::{self, Focus};
 use super::questions::Question;
 
+/// The version of the method that makes signatures: raised whenever a
+/// change (to the terms, the thesaurus, the foci) makes a stored signature
+/// differ from the one the same request would get now, so that the daemon
+/// makes the stored ones again (`daemon::similarity::resign_if_outdated`).
+/// 2: the question foci.
+pub const SIGNATURE_VERSION: u32 = 2;
+
 /// Bands and rows of the MinHash used for candidate search.
 pub const BANDS: usize = 20;
 pub const ROWS: usize = 2;
@@ -150,21 +157,12 @@ impl Signature {
                 all
             })
             .collect();
-        let mut per_question = Vec::new();
-        let mut focus = Vec::new();
-        for text in asked.iter().map(String::as_str).chain(
-            // A request with no questions is compared by its whole text.
-            asked.is_empty().then_some(text),
-        ) {
-            let text = normalised(text);
-            let t = terms_of(&text);
-            if !t.is_empty() {
-                per_question.push(t);
-                focus.push(focus::of_question(&text, |w| {
-                    word_term(w).map(|t| term_hash(&t))
-                }));
-            }
+        let mut made: Vec<(Terms, Focus)> = asked.iter().filter_map(|q| asked_terms(q)).collect();
+        // A request whose questions say nothing is compared by its text.
+        if made.is_empty() {
+            made.extend(asked_terms(text));
         }
+        let (per_question, focus): (Vec<Terms>, Vec<Focus>) = made.into_iter().unzip();
         Signature {
             focus,
             ..Signature::from_questions(per_question)
@@ -466,6 +464,14 @@ fn term_hash(term: &str) -> u32 {
         h = (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
     }
     (h ^ (h >> 32)) as u32
+}
+
+/// What is asked in `text`: its terms and its focus (`None`: no terms).
+fn asked_terms(text: &str) -> Option<(Terms, Focus)> {
+    let text = normalised(text);
+    let terms = terms_of(&text);
+    let focus = focus::of_question(&text, |w| word_term(w).map(|t| term_hash(&t)));
+    (!terms.is_empty()).then_some((terms, focus))
 }
 
 /// A text's content terms.

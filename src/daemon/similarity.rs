@@ -48,7 +48,51 @@ pub async fn ensure_loaded(ctx: &Context) -> Result<()> {
     Ok(())
 }
 
+/// The setting that records which [`similarity::SIGNATURE_VERSION`] the
+/// stored signatures were made with.
+const SIGNATURE_VERSION_KEY: &str = "similarity signature version";
+
+/// Makes every stored signature again from its case's request text and
+/// questions when they were made by another version of the method (an
+/// upgrade that changed the terms or added the foci), so that old and new
+/// requests are compared alike. Returns how many were made.
+pub async fn resign_if_outdated(store: &Store) -> Result<usize> {
+    let version = similarity::SIGNATURE_VERSION.to_string();
+    if store.setting(SIGNATURE_VERSION_KEY).await?.as_deref() == Some(version.as_str()) {
+        return Ok(0);
+    }
+    let started = std::time::Instant::now();
+    let (mut after, mut made) = (0, 0);
+    loop {
+        let sources = store.signature_sources_after(after, 1_000).await?;
+        let Some(last) = sources.last() else {
+            break;
+        };
+        after = last.case_id;
+        let signatures: Vec<(i64, Vec<u8>)> = sources
+            .iter()
+            .map(|s| {
+                let signature = Signature::of_request(&s.questions, &s.request_text);
+                (s.case_id, signature.to_bytes())
+            })
+            .collect();
+        store.replace_signatures(&signatures).await?;
+        made += signatures.len();
+    }
+    store.set_setting(SIGNATURE_VERSION_KEY, &version).await?;
+    if made > 0 {
+        tracing::info!(
+            cases = made,
+            version = similarity::SIGNATURE_VERSION,
+            seconds = started.elapsed().as_secs_f64(),
+            "similarity signatures made again for a new version of the method"
+        );
+    }
+    Ok(made)
+}
+
 async fn load_index(store: &Store) -> Result<SimilarityIndex> {
+    resign_if_outdated(store).await?;
     let mut index = SimilarityIndex::new();
     loop {
         let rows = store.signatures_after(index.high_water, PAGE).await?;

@@ -28,10 +28,77 @@ pub async fn signatures_after(
     .await?)
 }
 
+/// What a stored case's signature is made from: its request text and its
+/// questions (as an officer may have corrected them).
+pub struct SignatureSource {
+    pub case_id: i64,
+    pub request_text: String,
+    pub questions: Vec<Question>,
+}
+
 impl Store {
     pub async fn signatures_after(&self, after: i64, limit: i64) -> Result<Vec<(i64, Vec<u8>)>> {
         let mut conn = self.pool.acquire().await?;
         signatures_after(&mut conn, after, limit).await
+    }
+
+    /// The sources of the signatures of cases with ids above `after`, in
+    /// id order, at most `limit` (purged cases have no signature).
+    pub async fn signature_sources_after(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<SignatureSource>> {
+        let cases: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT c.id, c.request_text FROM cases c JOIN case_signatures s ON s.case_id = c.id
+             WHERE c.id > $1 ORDER BY c.id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let Some(last) = cases.last().map(|(id, _)| *id) else {
+            return Ok(Vec::new());
+        };
+        let rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(
+            "SELECT case_id, number, text, options_json, parts_json FROM questions
+             WHERE case_id > $1 AND case_id <= $2 ORDER BY case_id, number",
+        )
+        .bind(after)
+        .bind(last)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut questions: BTreeMap<i64, Vec<Question>> = BTreeMap::new();
+        for (case, number, text, options, parts) in rows {
+            questions.entry(case).or_default().push(Question {
+                number: u32::try_from(number).unwrap_or(0),
+                text,
+                options: serde_json::from_str(&options).unwrap_or_default(),
+                parts: serde_json::from_str(&parts).unwrap_or_default(),
+            });
+        }
+        Ok(cases
+            .into_iter()
+            .map(|(case_id, request_text)| SignatureSource {
+                case_id,
+                questions: questions.remove(&case_id).unwrap_or_default(),
+                request_text,
+            })
+            .collect())
+    }
+
+    /// Writes new signatures for existing cases, in one transaction.
+    pub async fn replace_signatures(&self, signatures: &[(i64, Vec<u8>)]) -> Result<()> {
+        let mut tx = self.begin().await?;
+        for (case, bytes) in signatures {
+            sqlx::query("UPDATE case_signatures SET signature = $1 WHERE case_id = $2")
+                .bind(bytes.as_slice())
+                .bind(*case)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }
 
