@@ -6,7 +6,7 @@
 //! (`cargo test --test similarity -- --nocapture`).
 //!
 //! The target is 0.95 for both; the lexical method with each
-//! question's focus (`core::focus`) reaches about 0.77 precision and 0.66
+//! question's focus (`core::focus`) reaches about 0.78 precision and 0.70
 //! recall on these pairs, which were written to be hard (near misses that
 //! share most words, paraphrases that share few).
 //! The floors below guard what it does reach, so that a change that makes
@@ -133,7 +133,7 @@ fn similar_pairs_are_found_and_near_misses_are_not() {
     }
     assert!(tp + fn_ >= 40 && fp + tn >= 40, "at least 40 pairs of each");
     assert!(precision >= 0.75, "precision {precision:.3}");
-    assert!(recall >= 0.64, "recall {recall:.3}");
+    assert!(recall >= 0.67, "recall {recall:.3}");
     // Different topics are never taken for the same request.
     assert!(
         !wrong.iter().any(|w| w.contains("other_topic")),

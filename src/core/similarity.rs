@@ -602,6 +602,8 @@ pothole: potholes defect defects
 lorry: lorries truck trucks van vans
 lease: leased leases leasing hired rented
 elderly: older pensioner pensioners
+people: person persons individuals individual residents resident
+premises: business businesses establishments establishment outlets
 disabled: disability disabilities
 enforcement: enforce enforced enforcing
 inspection: inspections inspected inspect
