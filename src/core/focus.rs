@@ -149,7 +149,8 @@ pub fn of_question(text: &str, term: impl Fn(&str) -> Option<u32>) -> Focus {
 fn head_word(after: &str) -> Option<&str> {
     let mut last = None;
     for word in after
-        .split(|c: char| !(c.is_ascii_alphabetic() || c == '\'' || c == '-'))
+        // Split as `core::similarity` splits words, so the head is a term.
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
         .take_while(|w| !w.is_empty())
         .take(5)
     {
