@@ -699,10 +699,26 @@ fn report_type(msg: &IncomingMessage) -> Option<String> {
     )
 }
 
-/// Phrase-table matches over `text`, as reasons.
-fn phrase_reasons(table: &(RegexSet, Vec<&'static str>), text: &str) -> Vec<String> {
+/// A message's subject and new text lowercased once, for the rule sets
+/// (`core::lowercase_rule_set`).
+struct Lowered {
+    subject: String,
+    text: String,
+}
+
+impl Lowered {
+    fn of(msg: &IncomingMessage) -> Lowered {
+        Lowered {
+            subject: msg.subject.to_ascii_lowercase(),
+            text: msg.new_text.to_ascii_lowercase(),
+        }
+    }
+}
+
+/// Phrase-table matches over `lower_text` (lowercased), as reasons.
+fn phrase_reasons(table: &(RegexSet, Vec<&'static str>), lower_text: &str) -> Vec<String> {
     let (set, labels) = table;
-    set.matches(&text.to_ascii_lowercase())
+    set.matches(lower_text)
         .iter()
         .filter_map(|i| labels.get(i).map(|s| s.to_string()))
         .collect()
@@ -739,12 +755,10 @@ static ADMIN_FOCUS_SET: LazyLock<RegexSet> = LazyLock::new(|| {
 });
 
 /// Organisational subjects a request is about, by name.
-fn admin_focus(subject: &str, text: &str) -> Vec<&'static str> {
-    let mut found: Vec<usize> = ADMIN_FOCUS_SET
-        .matches(&subject.to_ascii_lowercase())
-        .iter()
-        .collect();
-    found.extend(ADMIN_FOCUS_SET.matches(&text.to_ascii_lowercase()).iter());
+/// (`lower`: the subject and the text, lowercased for the rule sets.)
+fn admin_focus(lower: &Lowered) -> Vec<&'static str> {
+    let mut found: Vec<usize> = ADMIN_FOCUS_SET.matches(&lower.subject).iter().collect();
+    found.extend(ADMIN_FOCUS_SET.matches(&lower.text).iter());
     found.sort_unstable();
     found.dedup();
     found
@@ -756,18 +770,15 @@ fn admin_focus(subject: &str, text: &str) -> Vec<&'static str> {
 /// Why a request is environmental (empty: it is not), and whether its
 /// environmental words were outweighed by `admin`, what it asks about the
 /// council's own organisation.
-fn eir_reasons(subject: &str, text: &str, admin: &[&str]) -> (Vec<String>, bool) {
+fn eir_reasons(subject: &str, text: &str, lower: &Lowered, admin: &[&str]) -> (Vec<String>, bool) {
     let mut reasons = Vec::new();
     if let Some(m) = EIR_NAMED.find(subject).or_else(|| EIR_NAMED.find(text)) {
         reasons.push(format!("names the regulations: \"{}\"", m.as_str()));
         return (reasons, false);
     }
-    let in_subject: Vec<usize> = EIR_TOPIC_SET
-        .matches(&subject.to_ascii_lowercase())
-        .iter()
-        .collect();
+    let in_subject: Vec<usize> = EIR_TOPIC_SET.matches(&lower.subject).iter().collect();
     let mut all: Vec<usize> = in_subject.clone();
-    for i in EIR_TOPIC_SET.matches(&text.to_ascii_lowercase()).iter() {
+    for i in EIR_TOPIC_SET.matches(&lower.text).iter() {
         if !all.contains(&i) {
             all.push(i);
         }
@@ -876,7 +887,8 @@ pub fn classify(msg: &IncomingMessage, policy: &IntakePolicy) -> Classification 
             msg.subject.trim()
         ));
     }
-    review.extend(phrase_reasons(&REVIEW_PHRASES, text));
+    let lower = Lowered::of(msg);
+    review.extend(phrase_reasons(&REVIEW_PHRASES, &lower.text));
     if !review.is_empty() {
         review.extend(notes);
         return decide(Kind::Review, review);
@@ -919,7 +931,7 @@ pub fn classify(msg: &IncomingMessage, policy: &IntakePolicy) -> Classification 
         return decide(Kind::Correspondence, corr);
     }
 
-    let (kind, mut reasons) = request_kind(msg);
+    let (kind, mut reasons) = kind_of_request(msg, &lower);
     if kind != Kind::Sar && !msg.forwarded_request {
         let likeness = request_likeness::judge(&Evidence {
             subject: &msg.subject,
@@ -952,13 +964,16 @@ pub fn classify(msg: &IncomingMessage, policy: &IntakePolicy) -> Classification 
 /// The kind of request a message is, read as one whatever else it is
 /// (also for an officer's `#open` of a held message): SAR, EIR or FOI.
 pub fn request_kind(msg: &IncomingMessage) -> (Kind, Vec<String>) {
-    let text = &msg.new_text;
-    let sar = phrase_reasons(&SAR_PHRASES, text);
+    kind_of_request(msg, &Lowered::of(msg))
+}
+
+fn kind_of_request(msg: &IncomingMessage, lower: &Lowered) -> (Kind, Vec<String>) {
+    let sar = phrase_reasons(&SAR_PHRASES, &lower.text);
     if !sar.is_empty() {
         return (Kind::Sar, sar);
     }
-    let admin = admin_focus(&msg.subject, text);
-    let (eir, outweighed) = eir_reasons(&msg.subject, text, &admin);
+    let admin = admin_focus(lower);
+    let (eir, outweighed) = eir_reasons(&msg.subject, &msg.new_text, lower, &admin);
     if !eir.is_empty() {
         return (Kind::Eir, eir);
     }

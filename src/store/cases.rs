@@ -523,12 +523,7 @@ pub async fn case_snapshot(conn: &mut AnyConnection, case: CaseId) -> Result<Cas
         request_text: row.request_text.clone(),
         questions: questions
             .into_iter()
-            .map(|(number, text, options, parts)| Question {
-                number: u32::try_from(number).unwrap_or(0),
-                text,
-                options: serde_json::from_str(&options).unwrap_or_default(),
-                parts: serde_json::from_str(&parts).unwrap_or_default(),
-            })
+            .map(|(number, text, options, parts)| question_of_row(number, text, &options, &parts))
             .collect(),
         assigned_to: row.assigned_to.clone(),
         events: events::events(conn, case).await?,
@@ -638,12 +633,7 @@ impl Store {
         let mut questions: BTreeMap<i64, Vec<QuestionView>> = BTreeMap::new();
         for (case_id, number, text, options, parts, outcome) in question_rows {
             questions.entry(case_id).or_default().push(QuestionView {
-                question: Question {
-                    number: u32::try_from(number).unwrap_or(0),
-                    text,
-                    options: serde_json::from_str(&options).unwrap_or_default(),
-                    parts: serde_json::from_str(&parts).unwrap_or_default(),
-                },
+                question: question_of_row(number, text, &options, &parts),
                 outcome: outcome.and_then(|o| serde_json::from_str(&o).ok()),
             });
         }
@@ -683,5 +673,16 @@ impl Store {
                 questions: questions.remove(&r.id).unwrap_or_default(),
             })
             .collect())
+    }
+}
+
+/// A question as the `questions` table holds it: number, text, and the
+/// options and parts as JSON.
+pub(super) fn question_of_row(number: i64, text: String, options: &str, parts: &str) -> Question {
+    Question {
+        number: u32::try_from(number).unwrap_or(0),
+        text,
+        options: serde_json::from_str(options).unwrap_or_default(),
+        parts: serde_json::from_str(parts).unwrap_or_default(),
     }
 }

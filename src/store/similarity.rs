@@ -70,12 +70,12 @@ impl Store {
         .await?;
         let mut questions: BTreeMap<i64, Vec<Question>> = BTreeMap::new();
         for (case, number, text, options, parts) in rows {
-            questions.entry(case).or_default().push(Question {
-                number: u32::try_from(number).unwrap_or(0),
-                text,
-                options: serde_json::from_str(&options).unwrap_or_default(),
-                parts: serde_json::from_str(&parts).unwrap_or_default(),
-            });
+            questions
+                .entry(case)
+                .or_default()
+                .push(super::cases::question_of_row(
+                    number, text, &options, &parts,
+                ));
         }
         Ok(cases
             .into_iter()
